@@ -1,0 +1,199 @@
+"""The ``vetted`` command: database, sites, tokens, and the embedded development server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from service.db import session_scope, utcnow
+from service.errors import VettedError
+from service.extensions import sessions
+from service.moderation.models import Role
+from service.moderation.tokens import create_token, list_tokens, revoke_token
+from service.sites.models import ModerationMode
+from service.sites.services import create_site, list_sites, site_by_slug
+
+
+def main() -> None:
+    """Entry point of the ``vetted`` command."""
+    from service import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), help="Vetted: comments for news sites.")
+    cli(prog_name="vetted")
+
+
+def register_commands(app: Flask) -> None:
+    """Adds Vetted's commands to ``flask``/``vetted``."""
+    app.cli.add_command(db_group)
+    app.cli.add_command(site_group)
+    app.cli.add_command(token_group)
+    app.cli.add_command(dev_command)
+
+
+def _fail_on_domain_errors(func: Any) -> Any:
+    """Prints a domain error as a one-line message and exits 1, instead of a traceback."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except VettedError as exc:
+            raise click.ClickException(exc.detail) from exc
+
+    return wrapper
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="heads", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Creates or migrates the schema."""
+    from service.migrations import upgrade
+
+    upgrade(current_app.extensions["vetted.engine"], revision)
+    click.echo("database is up to date")
+
+
+@click.group("site")
+def site_group() -> None:
+    """Sites that take comments."""
+
+
+@site_group.command("create")
+@click.argument("slug")
+@click.option("--name", help="Display name (defaults to the slug).")
+@click.option(
+    "--moderation",
+    type=click.Choice([m.value for m in ModerationMode]),
+    default=ModerationMode.POST.value,
+    show_default=True,
+)
+@click.option("--origin", "origins", multiple=True, help="An origin allowed to post (repeat).")
+@click.option("--if-missing", is_flag=True, help="Succeed quietly when the site exists.")
+@with_appcontext
+@_fail_on_domain_errors
+def site_create(
+    slug: str, name: str | None, moderation: str, origins: tuple[str, ...], if_missing: bool
+) -> None:
+    """Creates a site."""
+    with session_scope(sessions()) as session:
+        if if_missing and slug in {s.slug for s in list_sites(session)}:
+            click.echo(f"site {slug} exists")
+            return
+        settings = {"allowed_origins": list(origins)} if origins else {}
+        site = create_site(session, slug, name, ModerationMode(moderation), settings)
+        session.commit()
+        click.echo(f"created site {site.slug} ({site.moderation} moderation)")
+
+
+@site_group.command("list")
+@with_appcontext
+def site_list() -> None:
+    """Lists sites."""
+    with session_scope(sessions()) as session:
+        for site in list_sites(session):
+            click.echo(f"{site.slug}\t{site.moderation}\t{site.name}")
+
+
+@click.group("token")
+def token_group() -> None:
+    """API tokens for moderators and admins."""
+
+
+@token_group.command("create")
+@click.option("--site", "sites", multiple=True, required=True, help="A site slug (repeat).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="moderator")
+@click.option("--label", help="Who or what the token is for.")
+@click.option("--expires-in-days", type=int, help="Expire after this many days.")
+@with_appcontext
+@_fail_on_domain_errors
+def token_create(
+    sites: tuple[str, ...], role: str, label: str | None, expires_in_days: int | None
+) -> None:
+    """Creates a token and prints it once; only its hash is stored."""
+    expires = utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    with session_scope(sessions()) as session:
+        for slug in sites:
+            site_by_slug(session, slug)
+        issued = create_token(session, list(sites), Role(role), label, expires)
+        session.commit()
+        click.echo(issued.secret)
+        click.echo(f"token {issued.token.id} ({role} on {', '.join(sites)})", err=True)
+
+
+@token_group.command("list")
+@click.option("--site", help="Only tokens for this site.")
+@with_appcontext
+def token_list(site: str | None) -> None:
+    """Lists tokens (never their secrets)."""
+    with session_scope(sessions()) as session:
+        for t in list_tokens(session, site):
+            state = "revoked" if t.revoked_at else "active"
+            click.echo(
+                f"{t.id}\t{t.prefix}…\t{t.role}\t{','.join(t.sites)}\t{state}\t{t.label or ''}"
+            )
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+@_fail_on_domain_errors
+def token_revoke(token_id: int) -> None:
+    """Revokes a token at once."""
+    with session_scope(sessions()) as session:
+        revoke_token(session, token_id)
+        session.commit()
+        click.echo(f"token {token_id} revoked")
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@with_appcontext
+def dev_command(host: str, port: int) -> None:
+    """Runs the web service with a Celery worker and beat beside it, for development."""
+    from service.migrations import upgrade
+
+    upgrade(current_app.extensions["vetted.engine"])
+    with session_scope(sessions()) as session:
+        if "demo" not in {s.slug for s in list_sites(session)}:
+            create_site(session, "demo", "Demo Gazette", ModerationMode.POST)
+            session.commit()
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.app",
+            "worker",
+            "--beat",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--schedule",
+            os.path.join(current_app.instance_path, "celerybeat-schedule"),
+        ],
+    )
+    click.echo(f"Vetted on http://{host}:{port}/ (demo article), worker pid {worker.pid}")
+    try:
+        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -1,0 +1,150 @@
+"""The public thread: approved comments, nested, paginated by top-level comment."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from service.comments.models import Comment, Status
+from service.comments.presenters import public_comment
+from service.errors import Invalid
+from service.sites.models import Article
+
+
+class Sort(StrEnum):
+    """Order of top-level comments; replies are always oldest first under their parent."""
+
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after the top-level comment at (created_at, id)."""
+
+    created_at: dt.datetime
+    id: int
+
+    def encode(self) -> str:
+        """The cursor as an opaque URL-safe string."""
+        raw = orjson.dumps([self.created_at.isoformat(), self.id])
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """The cursor a client sent back, or Invalid."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            created_at, comment_id = orjson.loads(raw)
+            return cls(dt.datetime.fromisoformat(created_at), int(comment_id))
+        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+            raise Invalid.field("cursor", "This cursor is not one we gave out.") from exc
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """One page of an article's public thread."""
+
+    comments: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def read_thread(
+    session: Session,
+    article: Article,
+    sort: Sort = Sort.OLDEST,
+    limit: int = 20,
+    cursor: Cursor | None = None,
+    max_depth: int = 5,
+) -> ThreadPage:
+    """A page of top-level comments (featured first on the first page) with their replies."""
+    featured = _featured(session, article) if cursor is None else []
+    top = list(session.scalars(_top_level_page(article, sort, limit + 1, cursor)))
+    next_cursor = None
+    if len(top) > limit:
+        top = top[:limit]
+        next_cursor = Cursor(top[-1].created_at, top[-1].id).encode()
+    roots = featured + top
+    replies = _replies_of(session, [c.id for c in roots])
+    return ThreadPage(_nest(roots, replies, max_depth), next_cursor)
+
+
+def _top_level_page(
+    article: Article, sort: Sort, limit: int, cursor: Cursor | None
+) -> Select[tuple[Comment]]:
+    query = select(Comment).where(
+        Comment.article_id == article.id,
+        Comment.status == Status.APPROVED,
+        Comment.parent_id.is_(None),
+        Comment.featured.is_(False),
+    )
+    if sort == Sort.NEWEST:
+        if cursor:
+            query = query.where(_before(cursor))
+        return query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+    if cursor:
+        query = query.where(_after(cursor))
+    return query.order_by(Comment.created_at, Comment.id).limit(limit)
+
+
+def _after(cursor: Cursor) -> Any:
+    return or_(
+        Comment.created_at > cursor.created_at,
+        and_(Comment.created_at == cursor.created_at, Comment.id > cursor.id),
+    )
+
+
+def _before(cursor: Cursor) -> Any:
+    return or_(
+        Comment.created_at < cursor.created_at,
+        and_(Comment.created_at == cursor.created_at, Comment.id < cursor.id),
+    )
+
+
+def _featured(session: Session, article: Article) -> list[Comment]:
+    query = select(Comment).where(
+        Comment.article_id == article.id,
+        Comment.status == Status.APPROVED,
+        Comment.parent_id.is_(None),
+        Comment.featured.is_(True),
+    )
+    return list(session.scalars(query.order_by(Comment.created_at, Comment.id)))
+
+
+def _replies_of(session: Session, root_ids: list[int]) -> list[Comment]:
+    if not root_ids:
+        return []
+    query = (
+        select(Comment)
+        .where(Comment.root_id.in_(root_ids), Comment.status == Status.APPROVED)
+        .order_by(Comment.created_at, Comment.id)
+    )
+    return list(session.scalars(query))
+
+
+def _nest(roots: list[Comment], replies: list[Comment], max_depth: int) -> list[dict[str, Any]]:
+    """Hangs replies under their parents; replies deeper than ``max_depth`` stay at it."""
+    nodes: dict[int, dict[str, Any]] = {}
+    depth: dict[int, int] = {}
+    out = []
+    for comment in roots:
+        node = {**public_comment(comment), "replies": []}
+        nodes[comment.id], depth[comment.id] = node, 0
+        out.append(node)
+    for comment in replies:
+        parent_id = comment.parent_id
+        if parent_id not in nodes:
+            continue  # its parent is not public: the reply is hidden with it
+        while depth[parent_id] >= max_depth - 1 and nodes[parent_id]["parent_id"] is not None:
+            parent_id = nodes[parent_id]["parent_id"]
+        node = {**public_comment(comment), "replies": []}
+        nodes[comment.id], depth[comment.id] = node, depth[parent_id] + 1
+        nodes[parent_id]["replies"].append(node)
+    return out

@@ -1,0 +1,187 @@
+"""The public comments API: submit a comment, read a thread, see one's own pending comment."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+
+from service.comments.authors import author_token, token_grants
+from service.comments.forms import parse_submission
+from service.comments.models import Comment, Status
+from service.comments.presenters import authors_view, public_article
+from service.comments.services import Client, comment_on_site, submit_comment
+from service.comments.threads import Cursor, Sort, read_thread
+from service.errors import Forbidden, Invalid, NotFound
+from service.extensions import client_address, db, limiter, vault
+from service.sites.models import Article, Site
+from service.sites.services import article_is_closed, site_by_slug
+from service.tasks import CHECK_COMMENT, enqueue
+from service.web import json_response, request_fields
+
+bp = Blueprint("comments", __name__, url_prefix="/api/v1/sites/<site>")
+
+
+def _submit_limit() -> str:
+    return str(current_app.config["RATELIMIT_SUBMIT"])
+
+
+def _submitter_key() -> str:
+    # Per site and address: one busy site cannot use up a reader's allowance on another.
+    return f"{(request.view_args or {}).get('site')}:{client_address()}"
+
+
+@bp.post("/articles/<path:article>/comments")
+@limiter.limit(_submit_limit, key_func=_submitter_key, deduct_when=lambda r: r.status_code == 202)
+def submit(site: str, article: str) -> Response:
+    """Takes a reader's comment; 202 with an author token, the spam check queued."""
+    session = db()
+    target = site_by_slug(session, site)
+    _refuse_foreign_writes(target)
+    submission = parse_submission(
+        request_fields(), current_app.config["EMAIL_CHECK_DELIVERABILITY"]
+    )
+    client = Client(
+        address=client_address(),
+        user_agent=request.headers.get("User-Agent"),
+        referrer=request.headers.get("Referer"),
+    )
+    comment = submit_comment(session, vault(), target, article, submission, client)
+    session.commit()
+    enqueue(CHECK_COMMENT, comment.id)
+    body = {
+        "id": comment.id,
+        "status": comment.status.value,
+        "author_token": author_token(current_app.config["SECRET_KEY"], comment.id),
+        "comment": authors_view(comment),
+    }
+    location = f"/api/v1/sites/{target.slug}/comments/{comment.id}"
+    return json_response(body, 202, {"Location": location, "Cache-Control": "no-store"})
+
+
+@bp.get("/articles/<path:article>/comments")
+def thread(site: str, article: str) -> Response:
+    """An article's approved comments, nested, one page of top-level comments at a time."""
+    session = db()
+    sort, limit, cursor = _thread_params()
+    row = session.execute(
+        select(Site, Article)
+        .outerjoin(Article, (Article.site_id == Site.id) & (Article.key == article))
+        .where(Site.slug == site)
+    ).first()
+    if row is None:
+        raise NotFound(f"There is no site {site!r}.")
+    target, found = row
+    if found is None:
+        return _empty_thread(article)
+    closed = article_is_closed(target, found)
+    depth = int(target.setting("thread_depth"))
+    etag = _thread_etag(found, closed, depth, request.query_string)
+    if request.if_none_match.contains_weak(etag):
+        return Response(status=304, headers=_thread_cache_headers(etag))
+    page = read_thread(session, found, sort, limit, cursor, depth)
+    body = {
+        "article": public_article(found, closed),
+        "comments": page.comments,
+        "next_cursor": page.next_cursor,
+    }
+    return json_response(body, headers=_thread_cache_headers(etag))
+
+
+@bp.get("/comments/<int:comment_id>")
+def own_comment(site: str, comment_id: int) -> Response:
+    """One comment: anyone sees it once approved; its author (by token) sees it pending."""
+    session = db()
+    comment: Comment = comment_on_site(session, site_by_slug(session, site), comment_id)
+    token = request.headers.get("Vetted-Author-Token")
+    config = current_app.config
+    is_author = token_grants(
+        config["SECRET_KEY"], token, comment.id, int(config["AUTHOR_TOKEN_MAX_AGE"])
+    )
+    if comment.status != Status.APPROVED and not is_author:
+        raise NotFound("There is no such comment.")
+    return json_response(authors_view(comment), headers={"Cache-Control": "no-store"})
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """CORS by site: reads from any origin unless the site lists some; writes only from listed."""
+    origin = request.headers.get("Origin")
+    site_slug = (request.view_args or {}).get("site")
+    if not origin or not site_slug:
+        return response
+    response.vary.add("Origin")
+    allowed = _allowed_origins(site_slug)
+    is_read = request.method in ("GET", "HEAD") or (
+        request.method == "OPTIONS"
+        and request.headers.get("Access-Control-Request-Method", "GET") in ("GET", "HEAD")
+    )
+    if origin in allowed or (is_read and not allowed):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Vetted-Author-Token"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After, Location"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _allowed_origins(site_slug: str) -> list[str]:
+    site = db().scalar(select(Site).where(Site.slug == site_slug))
+    return list(site.setting("allowed_origins")) if site else []
+
+
+def _refuse_foreign_writes(site: Site) -> None:
+    """A browser form on another site's page may not post here unless the site allows it."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == request.host_url.rstrip("/"):
+        return
+    if origin not in site.setting("allowed_origins"):
+        raise Forbidden(f"Comments for this site cannot be sent from {origin}.")
+
+
+def _thread_params() -> tuple[Sort, int, Cursor | None]:
+    args = request.args
+    try:
+        sort = Sort(args.get("sort", Sort.OLDEST))
+    except ValueError as exc:
+        raise Invalid.field("sort", "Use oldest or newest.") from exc
+    default, most = (
+        current_app.config["THREAD_PAGE_SIZE"],
+        current_app.config["THREAD_PAGE_SIZE_MAX"],
+    )
+    try:
+        limit = int(args.get("limit", default))
+    except ValueError as exc:
+        raise Invalid.field("limit", f"Use a whole number from 1 to {most}.") from exc
+    if not 1 <= limit <= most:
+        raise Invalid.field("limit", f"Use a whole number from 1 to {most}.")
+    cursor = Cursor.decode(args["cursor"]) if args.get("cursor") else None
+    return sort, limit, cursor
+
+
+def _thread_etag(article: Article, closed: bool, depth: int, query: bytes) -> str:
+    """Changes whenever anything a reader of this page could see changes."""
+    state = f"{article.id}:{article.thread_version}:{closed}:{depth}:".encode() + query
+    return hashlib.blake2b(state, digest_size=12).hexdigest()
+
+
+def _thread_cache_headers(etag: str) -> dict[str, str]:
+    max_age = int(current_app.config["THREAD_CACHE_MAX_AGE"])
+    return {"ETag": f'W/"{etag}"', "Cache-Control": f"public, max-age={max_age}"}
+
+
+def _empty_thread(article_key: str) -> Response:
+    body: dict[str, Any] = {
+        "article": {
+            "key": article_key,
+            "title": None,
+            "url": None,
+            "comment_count": 0,
+            "closed": False,
+        },
+        "comments": [],
+        "next_cursor": None,
+    }
+    return json_response(body, headers={"Cache-Control": "public, max-age=10"})

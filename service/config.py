@@ -1,0 +1,77 @@
+"""The one list of Vetted's settings, each with its default and the reason for it.
+
+Settings are read in this order, later winning: the defaults below, then environment
+variables prefixed ``VETTED_`` (``VETTED_DATABASE_URL=...``; values are parsed as JSON when
+they can be, so ``VETTED_RATELIMIT_ENABLED=false`` is a boolean), then the mapping given to
+``create_app`` (tests use it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # Signs author tokens. Generated into the instance folder when unset (embedded default);
+    # production sets it so that every web process signs alike.
+    "SECRET_KEY": None,
+    # SQLAlchemy URL. SQLite in the instance folder by default; PostgreSQL in production,
+    # e.g. postgresql+psycopg://vetted@db/vetted.
+    "DATABASE_URL": None,
+    # Echo SQL to the log (debugging only).
+    "DATABASE_ECHO": False,
+    # Fernet keys for emails and addresses at rest, comma-separated, newest first: the first
+    # encrypts, all decrypt, so a key can be rotated in (`vetted keys rotate` re-encrypts).
+    "ENCRYPTION_KEYS": None,
+    # Key of the HMAC that makes lookup digests (email, address) and avatar seeds. Never
+    # rotate it casually: digests made with the old key stop matching.
+    "HASH_KEY": None,
+    # Celery: the embedded default uses kombu's SQLAlchemy transport on a local SQLite file,
+    # so `make run` needs no server. Production: redis://redis:6379/0.
+    "CELERY": {
+        "broker_url": None,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        # A submission waits at most about twice this for a broker that is down; the
+        # comment is committed already and the periodic job queues its check later.
+        "broker_connection_timeout": 1.0,
+        "task_default_queue": "vetted",
+        # Periodic jobs are listed in service.periodic_tasks, with intervals from the
+        # settings below; entries here are added to them.
+        "beat_schedule": {},
+    },
+    # A comment whose spam check has not finished this many seconds after submission is
+    # queued again by the periodic job.
+    "SPAM_CHECK_REQUEUE_AFTER": 180,
+    # How often (seconds) beat looks for such comments.
+    "SPAM_CHECK_REQUEUE_INTERVAL": 60,
+    # Rate limits for submissions, per client address and site (flask-limiter syntax).
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_SUBMIT": "5 per minute;50 per day",
+    # memory:// is per process: fine for `make run`; production uses redis:// so that every
+    # web process counts against the same limit.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # How many reverse proxies in front of Vetted set X-Forwarded-For. 0 trusts nobody: the
+    # client address is the socket's (Isso's rule: trust forwarded headers only from proxies).
+    "TRUSTED_PROXY_HOPS": 0,
+    # Largest accepted request body.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    # email-validator's DNS deliverability check. Off by default: it needs the network and
+    # adds latency to every submission.
+    "EMAIL_CHECK_DELIVERABILITY": False,
+    # Thread reads: top-level comments per page (default and maximum).
+    "THREAD_PAGE_SIZE": 20,
+    "THREAD_PAGE_SIZE_MAX": 100,
+    # Public thread responses may be cached by browsers and CDNs for this many seconds; the
+    # ETag makes revalidation cheap.
+    "THREAD_CACHE_MAX_AGE": 10,
+    # Author tokens let a reader see their own pending comment; they expire after this many
+    # seconds (30 days).
+    "AUTHOR_TOKEN_MAX_AGE": 30 * 24 * 3600,
+    # Creates the `demo` site on start (make run).
+    "DEMO_SITE": False,
+    # Log level of the service's own loggers.
+    "LOG_LEVEL": "INFO",
+}

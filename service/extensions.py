@@ -1,0 +1,119 @@
+"""What the app builds once at configuration: keys, the vault, the database and the limiter."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db import make_engine, make_sessionmaker
+from service.privacy.crypto import Vault, generate_encryption_key
+
+
+def client_address() -> str:
+    """The client's address: the socket's, or the trusted proxies' (see TRUSTED_PROXY_HOPS)."""
+    return request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
+
+
+def init_app(app: Flask) -> None:
+    """Fills in embedded defaults, then builds the database, the vault and the limiter."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _embedded_defaults(app)
+    _load_keys(app)
+    engine = make_engine(app.config["DATABASE_URL"], echo=app.config["DATABASE_ECHO"])
+    app.extensions["vetted.engine"] = engine
+    app.extensions["vetted.sessions"] = make_sessionmaker(engine)
+    app.extensions["vetted.vault"] = Vault.from_keys(
+        _key_list(app.config["ENCRYPTION_KEYS"]), app.config["HASH_KEY"]
+    )
+    limiter.init_app(app)
+    app.teardown_appcontext(_close_session)
+
+
+def _embedded_defaults(app: Flask) -> None:
+    """SQLite and a SQLite-backed broker in the instance folder: nothing to install."""
+    instance = Path(app.instance_path)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'vetted.sqlite3'}"
+    celery = app.config["CELERY"]
+    if not celery.get("broker_url"):
+        celery["broker_url"] = f"sqla+sqlite:///{instance / 'broker.sqlite3'}"
+
+
+def _load_keys(app: Flask) -> None:
+    """Keys from the config; for an embedded SQLite setup, generated once into the instance."""
+    names = ("SECRET_KEY", "ENCRYPTION_KEYS", "HASH_KEY")
+    missing = [n for n in names if not app.config.get(n)]
+    if not missing:
+        return
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        # Several web and worker processes must share keys: generating them here would give
+        # each process its own and make stored emails unreadable to the others.
+        raise RuntimeError(f"Set VETTED_{', VETTED_'.join(missing)} in the environment.")
+    stored = _instance_keys(Path(app.instance_path) / "keys.json")
+    for name in missing:
+        app.config[name] = stored[name]
+
+
+def _instance_keys(path: Path) -> dict[str, Any]:
+    """The keys in ``path``, written there first if no process has yet."""
+    keys = {
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "ENCRYPTION_KEYS": generate_encryption_key(),
+        "HASH_KEY": secrets.token_urlsafe(32),
+    }
+    try:
+        # O_EXCL: when the web process and the worker start together, one of them writes.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            text = path.read_text()
+            if text:
+                return dict(json.loads(text))
+            time.sleep(0.05)
+        raise RuntimeError(f"{path} is empty") from None
+    with os.fdopen(fd, "w") as handle:
+        json.dump(keys, handle)
+    return keys
+
+
+def _key_list(value: str | list[str]) -> list[str]:
+    if isinstance(value, str):
+        return [k.strip() for k in value.split(",") if k.strip()]
+    return list(value)
+
+
+def sessions(app: Flask | None = None) -> sessionmaker[Session]:
+    """The app's session factory."""
+    factory: sessionmaker[Session] = (app or current_app).extensions["vetted.sessions"]
+    return factory
+
+
+def db() -> Session:
+    """The session of the current request, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = sessions()()
+    session: Session = g.db_session
+    return session
+
+
+def vault(app: Flask | None = None) -> Vault:
+    """The app's vault for private data."""
+    v: Vault = (app or current_app).extensions["vetted.vault"]
+    return v
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

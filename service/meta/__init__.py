@@ -1,0 +1,1 @@
+"""Service metadata: health and the OpenAPI document."""

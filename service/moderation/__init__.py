@@ -1,0 +1,4 @@
+"""Moderation: the publication policy, API tokens, and (later) the review API.
+
+May import ``comments``, ``sites``, ``privacy``, ``db`` and ``errors``.
+"""

@@ -1,0 +1,120 @@
+"""Creating and finding sites and articles, and reading their settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.errors import Conflict, Invalid, NotFound
+from service.sites.models import Article, ModerationMode, Site
+
+# Every site setting with its default. Stored per site in Site.settings; absent means default.
+SETTINGS: dict[str, Any] = {
+    # More links than this in a body makes the comment suspect (WordPress holds at 2).
+    "max_links": 2,
+    # Origins allowed to call the public API from a browser; empty: reads from anywhere,
+    # writes from nowhere but same-origin.
+    "allowed_origins": [],
+    # Replies nest this deep; deeper replies are shown at the last level.
+    "thread_depth": 5,
+    # Articles older than this many days take no new comments (None: never close).
+    "close_after_days": None,
+    # Words or phrases that mark a comment as spam, or hold it for review.
+    "blocked_words": [],
+    "suspect_words": [],
+    # Emails and email domains whose comments are spam.
+    "blocked_emails": [],
+    "blocked_domains": [],
+    # Verdict thresholds on the spam score (0..1).
+    "spam_threshold": 0.9,
+    "unsure_threshold": 0.5,
+}
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+ARTICLE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~/-]{0,199}$")
+
+
+def create_site(
+    session: Session,
+    slug: str,
+    name: str | None = None,
+    moderation: ModerationMode = ModerationMode.POST,
+    settings: dict[str, Any] | None = None,
+) -> Site:
+    """Creates a site; its slug is the name used in URLs."""
+    if not SLUG.match(slug):
+        raise Invalid.field("slug", "Use 1-64 lowercase letters, digits and dashes.")
+    unknown = set(settings or {}) - set(SETTINGS)
+    if unknown:
+        raise Invalid.field("settings", f"Unknown settings: {', '.join(sorted(unknown))}.")
+    site = Site(slug=slug, name=name or slug, moderation=moderation, settings=settings or {})
+    session.add(site)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"A site named {slug!r} exists already.") from exc
+    return site
+
+
+def site_by_slug(session: Session, slug: str) -> Site:
+    """The site with this slug, or NotFound."""
+    site = session.scalar(select(Site).where(Site.slug == slug))
+    if site is None:
+        raise NotFound(f"There is no site {slug!r}.")
+    return site
+
+
+def list_sites(session: Session) -> list[Site]:
+    """Every site, by slug."""
+    return list(session.scalars(select(Site).order_by(Site.slug)))
+
+
+def find_article(session: Session, site: Site, key: str) -> Article | None:
+    """The article with this key, if anyone commented on it yet."""
+    return session.scalar(select(Article).where(Article.site_id == site.id, Article.key == key))
+
+
+def get_or_create_article(
+    session: Session, site: Site, key: str, url: str | None = None, title: str | None = None
+) -> Article:
+    """The article with this key, created on first use; fills in url and title once known."""
+    if not ARTICLE_KEY.match(key):
+        raise Invalid.field("article", "Article keys are 1-200 letters, digits and ._~/-")
+    article = find_article(session, site, key)
+    if article is None:
+        article = Article(site_id=site.id, key=key, url=url, title=title)
+        session.add(article)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            # Another request created it between our read and our insert.
+            article = find_article(session, site, key)
+            assert article is not None
+    if url and not article.url:
+        article.url = url
+    if title and not article.title:
+        article.title = title
+    return article
+
+
+def article_is_closed(site: Site, article: Article, now: dt.datetime | None = None) -> bool:
+    """Whether an article takes no new comments (locked, or older than the site allows)."""
+    if article.locked:
+        return True
+    days = site.setting("close_after_days")
+    if days is None:
+        return False
+    return (now or utcnow()) - article.created_at > dt.timedelta(days=int(days))
+
+
+def touch_thread(article: Article) -> None:
+    """Marks the article's public thread as changed, so caches revalidate."""
+    article.thread_version = (article.thread_version or 0) + 1

@@ -1,0 +1,122 @@
+"""The rule checks: each looks at one comment in its site's context and returns signals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.comments.models import Comment
+from service.comments.rendering import count_links
+from service.sites.models import Site
+from service.spam.signals import Effect, Reason, Signal
+
+# Humans take more than this to read an article and write a comment.
+TOO_FAST_MS = 3_000
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the rules may look at: the comment, its site and its author's decrypted email."""
+
+    session: Session
+    site: Site
+    comment: Comment
+    email: str | None
+
+
+Rule = Callable[[CheckContext], list[Signal]]
+
+
+def blocked_email(ctx: CheckContext) -> list[Signal]:
+    """An email or email domain the site blocked."""
+    if not ctx.email:
+        return []
+    email = ctx.email.lower()
+    domain = email.rpartition("@")[2]
+    emails = {e.strip().lower() for e in ctx.site.setting("blocked_emails")}
+    domains = {d.strip().lower().lstrip("@") for d in ctx.site.setting("blocked_domains")}
+    if email in emails:
+        return [Signal(Reason.BLOCKED_EMAIL, "The author's email is blocked.", Effect.SPAM)]
+    if domain in domains or any(domain.endswith("." + d) for d in domains):
+        return [Signal(Reason.BLOCKED_EMAIL, f"The domain {domain} is blocked.", Effect.SPAM)]
+    return []
+
+
+def listed_words(ctx: CheckContext) -> list[Signal]:
+    """Banned words mark spam; suspect words hold the comment for a moderator."""
+    text = f"{ctx.comment.author_name}\n{ctx.comment.author_website or ''}\n{ctx.comment.body}"
+    signals = []
+    for word in _found(ctx.site.setting("blocked_words"), text):
+        signals.append(Signal(Reason.BANNED_WORD, f"Contains {word!r}.", Effect.SPAM))
+    for word in _found(ctx.site.setting("suspect_words"), text):
+        signals.append(Signal(Reason.SUSPECT_WORD, f"Contains {word!r}.", Effect.HOLD))
+    return signals
+
+
+def _found(words: list[str], text: str) -> list[str]:
+    """The listed words or phrases that occur in ``text`` as whole words, any case."""
+    found = []
+    for word in words:
+        pattern = r"(?<!\w)" + re.escape(word.strip()) + r"(?!\w)"
+        if word.strip() and re.search(pattern, text, re.IGNORECASE):
+            found.append(word.strip())
+    return found
+
+
+def too_many_links(ctx: CheckContext) -> list[Signal]:
+    """More links than the site allows (WordPress holds at two)."""
+    links = count_links(ctx.comment.body)
+    allowed = int(ctx.site.setting("max_links"))
+    if links <= allowed:
+        return []
+    weight = 0.6 if links <= 2 * allowed + 1 else 0.95
+    return [Signal(Reason.LINKS, f"{links} links; the site allows {allowed}.", weight=weight)]
+
+
+def honeypot(ctx: CheckContext) -> list[Signal]:
+    """The field hidden from people was filled in: a form-filling bot."""
+    if ctx.comment.honeypot_filled:
+        return [Signal(Reason.HONEYPOT, "The hidden honeypot field was filled.", Effect.SPAM)]
+    return []
+
+
+def too_fast(ctx: CheckContext) -> list[Signal]:
+    """The form was sent faster than a person can write."""
+    elapsed = ctx.comment.elapsed_ms
+    if elapsed is None or elapsed >= TOO_FAST_MS:
+        return []
+    return [Signal(Reason.TOO_FAST, f"Written in {elapsed} ms.", weight=0.3)]
+
+
+def repeated_body(ctx: CheckContext) -> list[Signal]:
+    """The same author posted the same text before on this site."""
+    comment = ctx.comment
+    if not comment.email_digest:
+        return []
+    earlier = ctx.session.scalar(
+        select(Comment.id)
+        .where(
+            Comment.site_id == comment.site_id,
+            Comment.email_digest == comment.email_digest,
+            Comment.body == comment.body,
+            Comment.id < comment.id,
+        )
+        .limit(1)
+    )
+    if earlier is None:
+        return []
+    return [Signal(Reason.REPEAT_POST, f"Same text as comment {earlier}.", weight=0.6)]
+
+
+RULES: tuple[Rule, ...] = (
+    blocked_email,
+    listed_words,
+    too_many_links,
+    honeypot,
+    too_fast,
+    repeated_body,
+)

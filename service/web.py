@@ -1,0 +1,95 @@
+"""The HTTP edge shared by every blueprint: JSON in and out, and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service.errors import UnsupportedMediaType, VettedError, problem
+
+log = logging.getLogger(__name__)
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def init_app(app: Flask) -> None:
+    """Installs the proxy rule and the error handlers."""
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.register_error_handler(VettedError, _vetted_error)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A JSON response encoded with orjson."""
+    return Response(
+        orjson.dumps(body), status=status, headers=dict(headers or {}), mimetype="application/json"
+    )
+
+
+def problem_response(doc: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    """A problem-details response."""
+    return Response(
+        orjson.dumps(doc),
+        status=doc["status"],
+        headers=dict(headers or {}),
+        mimetype="application/problem+json",
+    )
+
+
+def request_fields() -> dict[str, Any]:
+    """The request body as a mapping, from JSON or a form; 415 for anything else."""
+    mimetype = request.mimetype
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise VettedError("The body must be a JSON object.")
+        return data
+    if mimetype in FORM_TYPES:
+        return request.form.to_dict()
+    raise UnsupportedMediaType("Send application/json or application/x-www-form-urlencoded.")
+
+
+def _vetted_error(exc: VettedError) -> Response:
+    doc = problem(exc.status, exc.kind, exc.title, exc.detail, exc.extra())
+    return problem_response(doc, exc.headers)
+
+
+def _rate_limited(exc: RateLimitExceeded) -> Response:
+    response = exc.get_response()
+    retry_after = response.headers.get("Retry-After", "60")
+    detail = f"Too many comments from your address. Try again in {retry_after} seconds."
+    doc = problem(
+        429, "rate-limited", "Too many requests", detail, {"retry_after": int(retry_after)}
+    )
+    headers = {
+        k: v for k, v in response.headers.items() if k.lower().startswith(("retry", "x-rate"))
+    }
+    return problem_response(doc, headers)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    kind = (exc.name or "error").lower().replace(" ", "-")
+    headers = {}
+    if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return problem_response(problem(status, kind, exc.name, exc.description or exc.name), headers)
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error", exc_info=exc)
+    doc = problem(500, "internal", "Internal error", "Something went wrong on our side.")
+    return problem_response(doc)

@@ -1,0 +1,1 @@
+"""The embeddable widget and the demo article page. Imports nothing from the other domains."""

@@ -1,0 +1,216 @@
+"""Submitting a comment: POST /api/v1/sites/{site}/articles/{article}/comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.comments.models import Comment, Status
+from service.sites.models import Site
+
+URL = "/api/v1/sites/news/articles/2018-05-28-convoy/comments"
+VALID = {"name": "Ann Reader", "email": "ann@example.com", "body": "A fair report."}
+
+
+def post(client: FlaskClient, url: str = URL, **fields: Any) -> Any:
+    return client.post(url, json={**VALID, **fields})
+
+
+def field_errors(response: Any) -> dict[str, str]:
+    assert response.content_type == "application/problem+json"
+    return {e["field"]: e["detail"] for e in response.json["errors"]}
+
+
+def count(session: Session) -> int:
+    session.expire_all()
+    return int(session.scalar(select(func.count()).select_from(Comment)) or 0)
+
+
+def test_valid_comment_is_accepted_pending_with_an_author_token(
+    client: FlaskClient, site: Site
+) -> None:
+    response = post(client)
+    assert response.status_code == 202
+    assert response.json["status"] == "pending"
+    assert isinstance(response.json["id"], int)
+    assert response.json["author_token"]
+    assert response.json["comment"]["author"]["name"] == "Ann Reader"
+    assert response.headers["Location"].endswith(f"/comments/{response.json['id']}")
+
+
+def test_form_encoded_submission_is_accepted(client: FlaskClient, site: Site) -> None:
+    response = client.post(URL, data={**VALID, "website": "https://ann.example"})
+    assert response.status_code == 202
+    assert response.json["comment"]["author"]["website"] == "https://ann.example"
+
+
+def test_article_is_created_on_first_comment_with_host_metadata(
+    client: FlaskClient, site: Site
+) -> None:
+    post(client, article_url="https://news.example/convoy", article_title="The convoy")
+    thread = client.get(URL).json
+    assert thread["article"]["url"] == "https://news.example/convoy"
+    assert thread["article"]["title"] == "The convoy"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"name": None}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"email": None}, "email"),
+        ({"email": "not-an-email"}, "email"),
+        ({"email": "ann@"}, "email"),
+        ({"website": "javascript:alert(1)"}, "website"),
+        ({"website": "ftp://files.example"}, "website"),
+        ({"body": ""}, "body"),
+        ({"body": " \n "}, "body"),
+        ({"body": "x" * 10_001}, "body"),
+        ({"parent_id": "abc"}, "parent_id"),
+        ({"name": ["a list"]}, "name"),
+    ],
+)
+def test_invalid_field_gets_422_with_an_error_for_that_field(
+    client: FlaskClient, site: Site, session: Session, fields: dict[str, Any], field: str
+) -> None:
+    data = {**VALID, **fields}
+    data = {k: v for k, v in data.items() if v is not None}
+    response = client.post(URL, json=data)
+    assert response.status_code == 422
+    assert field in field_errors(response)
+    assert response.json["type"].endswith("/validation")
+    assert count(session) == 0
+
+
+def test_every_invalid_field_is_reported_at_once(client: FlaskClient, site: Site) -> None:
+    response = client.post(URL, json={"website": "nope"})
+    assert response.status_code == 422
+    assert set(field_errors(response)) == {"name", "email", "website", "body"}
+
+
+def test_body_of_exactly_ten_thousand_characters_is_accepted(
+    client: FlaskClient, site: Site
+) -> None:
+    assert post(client, body="y" * 10_000).status_code == 202
+
+
+def test_unknown_site_is_404(client: FlaskClient, site: Site) -> None:
+    response = post(client, url="/api/v1/sites/nowhere/articles/a/comments")
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+
+
+def test_request_over_64_kib_is_413(client: FlaskClient, site: Site) -> None:
+    response = client.post(URL, data=b"{" + b" " * 70_000 + b"}", content_type="application/json")
+    assert response.status_code == 413
+    assert response.json["status"] == 413
+
+
+def test_wrong_content_type_is_415(client: FlaskClient, site: Site) -> None:
+    response = client.post(URL, data="name=Ann", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'"text"', b"\xff\xfe", b"null"])
+def test_malformed_json_is_a_4xx_problem_never_a_500(
+    client: FlaskClient, site: Site, raw: bytes
+) -> None:
+    response = client.post(URL, data=raw, content_type="application/json")
+    assert 400 <= response.status_code < 500
+    assert response.content_type == "application/problem+json"
+
+
+def test_reply_to_an_approved_comment_is_accepted(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    parent_id = post(client).json["id"]
+    _approve(session, parent_id)
+    response = post(client, parent_id=parent_id, body="I agree.")
+    assert response.status_code == 202
+    assert response.json["comment"]["parent_id"] == parent_id
+
+
+def test_reply_to_unapproved_comment_is_refused(client: FlaskClient, site: Site) -> None:
+    parent_id = post(client).json["id"]
+    response = post(client, parent_id=parent_id)
+    assert response.status_code == 422
+    assert "parent_id" in field_errors(response)
+
+
+def test_reply_to_a_comment_on_another_article_is_refused(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    other = post(client, url="/api/v1/sites/news/articles/other/comments").json["id"]
+    _approve(session, other)
+    response = post(client, parent_id=other)
+    assert response.status_code == 422
+    assert "parent_id" in field_errors(response)
+
+
+def test_posted_status_approved_or_site_id_change_nothing(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    response = post(client, status="approved", approved=True, site_id=999, featured=True)
+    assert response.status_code == 202
+    comment = session.get_one(Comment, response.json["id"])
+    assert comment.status == Status.PENDING
+    assert comment.site_id == site.id
+    assert comment.featured is False
+
+
+def test_locked_article_refuses_comments_with_403(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    post(client)
+    from service.sites.models import Article
+
+    article = session.scalar(select(Article))
+    assert article is not None
+    article.locked = True
+    session.commit()
+    response = post(client)
+    assert response.status_code == 403
+    assert response.content_type == "application/problem+json"
+
+
+def test_markup_is_escaped_and_links_get_nofollow(client: FlaskClient, site: Site) -> None:
+    body = "<script>alert(1)</script> see [this](https://example.org) and [x](javascript:alert(1))"
+    html = post(client, body=body, name="<b>Eve</b>").json["comment"]["body_html"]
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert 'href="https://example.org"' in html
+    assert 'rel="nofollow ugc noopener"' in html
+    assert "javascript:" not in html.replace("(javascript:alert(1))", "")
+
+
+def test_rate_limit_gives_429_with_retry_after_in_problem_shape(make_app: Any, site: Site) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute")
+    client = app.test_client()
+    assert post(client).status_code == 202
+    assert post(client, body="second").status_code == 202
+    response = post(client, body="third")
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.content_type == "application/problem+json"
+    assert response.json["status"] == 429
+
+
+def test_invalid_submissions_do_not_use_up_the_rate_limit(make_app: Any, site: Site) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="1 per minute")
+    client = app.test_client()
+    assert post(client, email="bad").status_code == 422
+    assert post(client).status_code == 202
+
+
+def _approve(session: Session, comment_id: int) -> None:
+    from service.comments.services import set_status
+
+    session.expire_all()
+    set_status(session, session.get_one(Comment, comment_id), Status.APPROVED)
+    session.commit()
