@@ -67,6 +67,9 @@ DEFAULTS: dict[str, Any] = {
     # Public thread responses may be cached by browsers and CDNs for this many seconds; the
     # ETag makes revalidation cheap.
     "THREAD_CACHE_MAX_AGE": 10,
+    # Each web process keeps rendered thread pages up to this many bytes, keyed by ETag (so
+    # never stale: the ETag comes from the database on every request).
+    "THREAD_CACHE_BYTES": 32 * 1024 * 1024,
     # Author tokens let a reader see their own pending comment; they expire after this many
     # seconds (30 days).
     "AUTHOR_TOKEN_MAX_AGE": 30 * 24 * 3600,

@@ -13,6 +13,7 @@ from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.comments.cache import PageCache
 from service.db import make_engine, make_sessionmaker
 from service.privacy.crypto import Vault, generate_encryption_key
 
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.extensions["vetted.vault"] = Vault.from_keys(
         _key_list(app.config["ENCRYPTION_KEYS"]), app.config["HASH_KEY"]
     )
+    app.extensions["vetted.thread_cache"] = PageCache(int(app.config["THREAD_CACHE_BYTES"]))
     limiter.init_app(app)
     app.teardown_appcontext(_close_session)
 

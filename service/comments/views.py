@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+import orjson
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 
 from service.comments.authors import author_token, token_grants
+from service.comments.cache import PageCache
 from service.comments.forms import parse_submission
 from service.comments.models import Comment, Status
 from service.comments.presenters import authors_view, public_article
@@ -38,7 +40,7 @@ def _submitter_key() -> str:
 def submit(site: str, article: str) -> Response:
     """Takes a reader's comment; 202 with an author token, the spam check queued."""
     session = db()
-    target = site_by_slug(session, site)
+    target = g.site = site_by_slug(session, site)
     _refuse_foreign_writes(target)
     submission = parse_submission(
         request_fields(), current_app.config["EMAIL_CHECK_DELIVERABILITY"]
@@ -74,6 +76,7 @@ def thread(site: str, article: str) -> Response:
     if row is None:
         raise NotFound(f"There is no site {site!r}.")
     target, found = row
+    g.site = target
     if found is None:
         return _empty_thread(article)
     closed = article_is_closed(target, found)
@@ -81,13 +84,18 @@ def thread(site: str, article: str) -> Response:
     etag = _thread_etag(found, closed, depth, request.query_string)
     if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=_thread_cache_headers(etag))
-    page = read_thread(session, found, sort, limit, cursor, depth)
-    body = {
-        "article": public_article(found, closed),
-        "comments": page.comments,
-        "next_cursor": page.next_cursor,
-    }
-    return json_response(body, headers=_thread_cache_headers(etag))
+    cache: PageCache = current_app.extensions["vetted.thread_cache"]
+    encoded = cache.get(etag)
+    if encoded is None:
+        page = read_thread(session, found, sort, limit, cursor, depth)
+        body = {
+            "article": public_article(found, closed),
+            "comments": page.comments,
+            "next_cursor": page.next_cursor,
+        }
+        encoded = orjson.dumps(body)
+        cache.put(etag, encoded)
+    return Response(encoded, mimetype="application/json", headers=_thread_cache_headers(etag))
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -128,7 +136,7 @@ def _cors(response: Response) -> Response:
 
 
 def _allowed_origins(site_slug: str) -> list[str]:
-    site = db().scalar(select(Site).where(Site.slug == site_slug))
+    site = g.get("site") or db().scalar(select(Site).where(Site.slug == site_slug))
     return list(site.setting("allowed_origins")) if site else []
 
 
