@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from service.spam.classifier import (
+    MODEL_DIR,
     AdaptConfig,
     Scorer,
     SpamModel,
@@ -135,15 +136,24 @@ def choose_thresholds(
 
 def held_out_logits(rows: Sequence[LabelledText], config: TrainingConfig) -> FloatArray:
     """Returns each row's logit from a model trained on the other sources."""
-    logits = np.zeros(len(rows))
     sources = np.array([row.source for row in rows])
+    if len(set(sources.tolist())) < 2:
+        raise ValueError("held-out validation needs rows from at least two sources")
+    logits = np.zeros(len(rows))
     for source in sorted(set(sources.tolist())):
         inside = sources == source
-        model = train([row for row, held in zip(rows, inside, strict=True) if not held], config)
-        logits[inside] = model.logits(
-            [row.text for row, held in zip(rows, inside, strict=True) if held]
-        )
+        held = [row.text for row, flag in zip(rows, inside, strict=True) if flag]
+        model = train([row for row, flag in zip(rows, inside, strict=True) if not flag], config)
+        logits[inside] = model.logits(held)
     return logits
+
+
+def _held_out_f1(rows: Sequence[LabelledText], logits: FloatArray) -> float:
+    """Returns the F1 of held-out logits at the thresholds choose_thresholds gives them."""
+    labels = [row.is_spam for row in rows]
+    scores = expit(logits)
+    thresholds = choose_thresholds(labels, scores, [row.source for row in rows])
+    return float(metrics_from_scores(labels, scores, *thresholds)["f1"])
 
 
 def train_validated(
@@ -151,31 +161,21 @@ def train_validated(
 ) -> SpamModel:
     """Trains on all rows with the config, calibration and thresholds that did best held out.
 
-    Each config is scored by leave-one-source-out F1 at its own ham_fpr-bounded threshold;
-    the winner's held-out logits then fit a Platt scaling and the verdict thresholds.
+    Each config is scored by leave-one-source-out F1 at its own thresholds (the first wins
+    ties); the winner's held-out logits then fit a Platt scaling and the verdict thresholds.
     """
+    candidates = [held_out_logits(rows, config) for config in grid]
+    f1s = [_held_out_f1(rows, logits) for logits in candidates]
+    best = int(np.argmax(f1s))
     labels = [row.is_spam for row in rows]
-    groups = [row.source for row in rows]
-    best: tuple[float, int, FloatArray] | None = None
-    for index, config in enumerate(grid):
-        logits = held_out_logits(rows, config)
-        spam_threshold, unsure_threshold = choose_thresholds(labels, expit(logits), groups)
-        f1 = metrics_from_scores(labels, expit(logits), spam_threshold, unsure_threshold)["f1"]
-        if best is None or f1 > best[0]:
-            best = (f1, index, logits)
-    assert best is not None, "grid must not be empty"
-    f1, index, logits = best
     platt = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)
-    platt.fit(logits[:, None], labels)
+    platt.fit(candidates[best][:, None], labels)
     slope, offset = float(platt.coef_[0][0]), float(platt.intercept_[0])
-    scores = expit(slope * logits + offset)
-    spam_threshold, unsure_threshold = choose_thresholds(labels, scores, groups)
-    model = train(rows, grid[index]).calibrated(slope, offset)
-    return model.with_thresholds(
-        spam_threshold,
-        unsure_threshold,
-        validation={"held_out_f1": f1, "platt_slope": slope, "platt_offset": offset},
-    )
+    scores = expit(slope * candidates[best] + offset)
+    thresholds = choose_thresholds(labels, scores, [row.source for row in rows])
+    model = train(rows, grid[best]).calibrated(slope, offset)
+    validation = {"held_out_f1": f1s[best], "platt_slope": slope, "platt_offset": offset}
+    return model.with_thresholds(*thresholds, validation=validation)
 
 
 def split_halves(rows: Sequence[LabelledText], seed: int = 0) -> tuple[list[LabelledText], ...]:
@@ -246,22 +246,31 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def train_base_model(data_dir: Path, out_dir: Path) -> Metrics:
-    """Trains the shipped model on every file in data_dir; writes base.npz and metadata.json."""
+def _describe_data(files: Sequence[Path], rows: Sequence[LabelledText]) -> list[Metrics]:
+    """Returns each training file's name, SHA-256 and row count, for the model's metadata."""
+    return [
+        {
+            "file": path.name,
+            "sha256": _sha256(path),
+            "rows": sum(r.source == path.stem for r in rows),
+        }
+        for path in files
+    ]
+
+
+def train_base_model(data_dir: Path, out_dir: Path = MODEL_DIR) -> Metrics:
+    """Trains the shipped model on every CSV in data_dir; writes base.npz and metadata.json.
+
+    Returns the metadata: data hashes, chosen config and thresholds, and the
+    leave-one-video-out metrics that estimate how the model does on an unseen site.
+    """
     files = data_files(data_dir)
     rows = load_rows(files)
     started = time.perf_counter()
     model = train_validated(rows)
-    training_seconds = time.perf_counter() - started
+    trained_on = _describe_data(files, rows)
     metadata: Metrics = {
-        "trained_on": [
-            {
-                "file": path.name,
-                "sha256": _sha256(path),
-                "rows": sum(r.source == path.stem for r in rows),
-            }
-            for path in files
-        ],
+        "trained_on": trained_on,
         "rows": len(rows),
         "spam": sum(row.is_spam for row in rows),
         "sklearn_version": sklearn.__version__,
@@ -270,11 +279,11 @@ def train_base_model(data_dir: Path, out_dir: Path) -> Metrics:
         "spam_threshold": model.spam_threshold,
         "unsure_threshold": model.unsure_threshold,
         "adapt_config": asdict(AdaptConfig()),
-        "training_seconds": round(training_seconds, 1),
+        "training_seconds": round(time.perf_counter() - started, 1),
         "leave_one_video_out": leave_one_video_out(data_dir),
     }
     model = model.with_thresholds(
-        model.spam_threshold, model.unsure_threshold, trained_on=metadata["trained_on"]
+        model.spam_threshold, model.unsure_threshold, trained_on=trained_on
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "base.npz").write_bytes(model.to_bytes())

@@ -94,14 +94,27 @@ def load_rows(paths: Iterable[Path]) -> list[LabelledText]:
     return rows
 
 
+def preprocess(text: str) -> str:
+    """Lowercases and drops U+FEFF, which scoring must ignore as training did."""
+    return text.replace("\ufeff", "").lower()
+
+
 def new_vectorizers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]:
     """Returns unfitted word and char TF-IDF vectorizers with the shared settings."""
     words = TfidfVectorizer(
-        analyzer="word", ngram_range=WORD_NGRAMS, token_pattern=TOKEN_PATTERN,
-        sublinear_tf=True, min_df=min_df,
-    )  # fmt: skip
+        analyzer="word",
+        preprocessor=preprocess,
+        ngram_range=WORD_NGRAMS,
+        token_pattern=TOKEN_PATTERN,
+        sublinear_tf=True,
+        min_df=min_df,
+    )
     chars = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=min_df
+        analyzer="char_wb",
+        preprocessor=preprocess,
+        ngram_range=CHAR_NGRAMS,
+        sublinear_tf=True,
+        min_df=min_df,
     )
     return words, chars
 
@@ -201,20 +214,23 @@ class FeatureSpace:
         totals: dict[str, float] = defaultdict(float)
         for block, owners in zip(self._blocks, self._owners(originals), strict=True):
             for term, indexes in owners.items():
-                share = by_column.get(block.vocabulary.get(term, -1) + block.offset)
-                for index in indexes if share is not None else []:
-                    totals[originals[index].lower()] += share / len(indexes)
+                column = block.vocabulary.get(term)
+                if column is None or column + block.offset not in by_column:
+                    continue
+                share = by_column[column + block.offset] / len(indexes)
+                for index in indexes:
+                    totals[originals[index].lower()] += share
         display = {word.lower(): word for word in reversed(originals)}
         return {display[key]: value for key, value in totals.items()}
 
     def _owners(self, words: Sequence[str]) -> list[dict[str, list[int]]]:
         """Maps each block's terms to the indexes of the words they are drawn from."""
-        tokens = [(t, i) for i, word in enumerate(words) for t in _TOKEN.findall(word.lower())]
+        tokens = [(t, i) for i, word in enumerate(words) for t in _TOKEN.findall(preprocess(word))]
         word_owners: dict[str, list[int]] = defaultdict(list)
         for n in range(WORD_NGRAMS[0], WORD_NGRAMS[1] + 1):
             for start in range(len(tokens) - n + 1):
-                gram = tokens[start : start + n]
-                word_owners[" ".join(token for token, _ in gram)].extend(i for _, i in gram)
+                window = tokens[start : start + n]
+                word_owners[" ".join(token for token, _ in window)].extend(i for _, i in window)
         char_owners: dict[str, list[int]] = defaultdict(list)
         for index, word in enumerate(words):
             for gram in self._blocks[1].analyzer(word):

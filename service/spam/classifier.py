@@ -1,0 +1,365 @@
+"""Spam scoring: a linear TF-IDF model trained on labelled comments, adapted per site.
+
+Pure Python on scikit-learn and numpy: no Flask, no database. Models are stored as numpy
+archives of plain arrays (never pickle), so reading one runs no code from the file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
+
+from service.spam.features import TOKEN_PATTERN, FeatureSpace, FloatArray, LabelledText
+
+FORMAT_VERSION = 1
+MODEL_DIR = Path(__file__).parent / "model"
+BASE_MODEL_PATH = MODEL_DIR / "base.npz"
+# For models trained without a threshold search; the shipped model carries its own.
+DEFAULT_SPAM_THRESHOLD = 0.9
+DEFAULT_UNSURE_THRESHOLD = 0.5
+_BLOCKS = ("word", "char")
+_WORD = re.compile(TOKEN_PATTERN)
+
+Arrays = dict[str, Any]
+
+
+class Verdict(StrEnum):
+    """What the spam check says about one comment."""
+
+    SPAM = "spam"
+    UNSURE = "unsure"
+    HAM = "ham"
+
+
+def verdict_for(score: float, spam_threshold: float, unsure_threshold: float) -> Verdict:
+    """Spam at or above spam_threshold, unsure at or above unsure_threshold, else ham."""
+    if score >= spam_threshold:
+        return Verdict.SPAM
+    return Verdict.UNSURE if score >= unsure_threshold else Verdict.HAM
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfig:
+    """Hyperparameters of the base model, chosen by leave-one-video-out validation."""
+
+    # Inverse L2 strength of the logistic regression.
+    c: float = 10.0
+    # Naive Bayes log-odds added to the regression's logit: NB ranks rare spam words better.
+    nb_weight: float = 0.1
+    nb_alpha: float = 0.03
+    # Rarer terms are dropped: mostly one spammer's typos, they would double the model's size.
+    min_df: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptConfig:
+    """Hyperparameters of per-site adaptation."""
+
+    # Inverse L2 strength on the site's own terms. Weak, since feedback is few but trusted
+    # labels: 100 did best of 3-1000 when a model trained on two videos adapted to a third.
+    c: float = 100.0
+    # Pseudo-comments with no site terms, at these base log-odds, labelled spam and ham in the
+    # proportions the base model predicts, each level weighing this much in all. They keep the
+    # base model's say where feedback has no evidence (its fit on them alone is weight 1,
+    # offset 0), and let one-sided feedback, only "not spam" reports say, be learned at all.
+    anchor_logits: tuple[float, ...] = (-6.0, -3.0, 0.0, 3.0, 6.0)
+    anchor_weight: float = 2.0
+    # Only the most recent feedback is learned, which bounds a task's time and a row's size.
+    max_feedback: int = 5000
+
+
+class Scorer(Protocol):
+    """A spam model: the base model or a site's adaptation of it."""
+
+    spam_threshold: float
+    unsure_threshold: float
+
+    def score(self, texts: Sequence[str]) -> FloatArray: ...
+
+    def explain(self, text: str, k: int = 5) -> list[tuple[str, float]]: ...
+
+
+class _LinearScorer:
+    """Shared scoring, verdicts and explanations for models with a logit and contributions."""
+
+    spam_threshold: float
+    unsure_threshold: float
+
+    def logits(self, texts: Sequence[str]) -> FloatArray:
+        """Returns the log-odds of spam for each text."""
+        raise NotImplementedError
+
+    def contributions(self, text: str) -> dict[str, float]:
+        """Returns each word's share of the text's log-odds, the intercept left out."""
+        raise NotImplementedError
+
+    def score(self, texts: Sequence[str]) -> FloatArray:
+        """Returns the probability of spam for each text."""
+        return np.asarray(expit(self.logits(texts)), dtype=np.float64)
+
+    def verdicts(self, texts: Sequence[str]) -> list[Verdict]:
+        """Returns spam, unsure or ham for each text under this model's thresholds."""
+        scores = self.score(texts).tolist()
+        return [verdict_for(s, self.spam_threshold, self.unsure_threshold) for s in scores]
+
+    def explain(self, text: str, k: int = 5) -> list[tuple[str, float]]:
+        """Returns up to k words of the text that raised its spam log-odds most, with how much."""
+        ranked = sorted(self.contributions(text).items(), key=lambda item: (-item[1], item[0]))
+        return [(word, round(value, 4)) for word, value in ranked[:k] if value > 0]
+
+
+class SpamModel(_LinearScorer):
+    """A linear model on word and char TF-IDF features: logit = x . coef + intercept."""
+
+    def __init__(
+        self,
+        space: FeatureSpace,
+        coef: FloatArray,
+        intercept: float,
+        spam_threshold: float = DEFAULT_SPAM_THRESHOLD,
+        unsure_threshold: float = DEFAULT_UNSURE_THRESHOLD,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.space = space
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.intercept = float(intercept)
+        self.spam_threshold = spam_threshold
+        self.unsure_threshold = unsure_threshold
+        self.metadata = dict(metadata or {})
+        self.fingerprint = hashlib.sha256(
+            _encode_space(space, self.coef, self.intercept)
+        ).hexdigest()
+
+    def logits(self, texts: Sequence[str]) -> FloatArray:
+        """Returns the log-odds of spam for each text."""
+        return self.space.linear(texts, self.coef) + self.intercept
+
+    def contributions(self, text: str) -> dict[str, float]:
+        """Returns each word's share of the text's log-odds, the intercept left out."""
+        return self.space.word_contributions(text, self.coef)
+
+    def calibrated(self, slope: float, offset: float) -> SpamModel:
+        """Returns the model with its logit mapped to slope * logit + offset (Platt scaling)."""
+        intercept = slope * self.intercept + offset
+        return SpamModel(
+            self.space,
+            slope * self.coef,
+            intercept,
+            self.spam_threshold,
+            self.unsure_threshold,
+            self.metadata,
+        )
+
+    def with_thresholds(self, spam: float, unsure: float, **metadata: Any) -> SpamModel:
+        """Returns the same model with other verdict thresholds and more metadata."""
+        return SpamModel(
+            self.space, self.coef, self.intercept, spam, unsure, self.metadata | metadata
+        )
+
+    def to_bytes(self) -> bytes:
+        """Serializes the model as a numpy archive of plain arrays."""
+        header = {
+            "format_version": FORMAT_VERSION,
+            "spam_threshold": self.spam_threshold,
+            "unsure_threshold": self.unsure_threshold,
+            "metadata": self.metadata,
+        }
+        return _write_npz(_space_arrays(self.space, self.coef, self.intercept, header))
+
+    def save(self, path: Path) -> None:
+        """Writes the model to a file."""
+        Path(path).write_bytes(self.to_bytes())
+
+
+class SiteModel(_LinearScorer):
+    """A site's adaptation: logit = base_weight * base logit + x_site . coef + intercept.
+
+    The site's own vocabulary comes from its feedback, so it learns words the base model never
+    saw; the base model is shared and left untouched, and only the site part is stored.
+    """
+
+    def __init__(
+        self,
+        base: SpamModel,
+        space: FeatureSpace,
+        coef: FloatArray,
+        base_weight: float,
+        intercept: float,
+        feedback_count: int,
+    ) -> None:
+        self.base = base
+        self.space = space
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.base_weight = float(base_weight)
+        self.intercept = float(intercept)
+        self.feedback_count = feedback_count
+        self.spam_threshold = base.spam_threshold
+        self.unsure_threshold = base.unsure_threshold
+
+    def logits(self, texts: Sequence[str]) -> FloatArray:
+        """Returns the log-odds of spam for each text."""
+        site = self.space.linear(texts, self.coef) + self.intercept
+        return self.base_weight * self.base.logits(texts) + site
+
+    def contributions(self, text: str) -> dict[str, float]:
+        """Returns each word's share of the text's log-odds, the intercepts left out."""
+        totals = self.space.word_contributions(text, self.coef)
+        for word, value in self.base.contributions(text).items():
+            totals[word] = totals.get(word, 0.0) + self.base_weight * value
+        return totals
+
+    def to_bytes(self) -> bytes:
+        """Serializes the site part only, tied to its base model by fingerprint."""
+        header = {
+            "format_version": FORMAT_VERSION,
+            "base_fingerprint": self.base.fingerprint,
+            "base_weight": self.base_weight,
+            "feedback_count": self.feedback_count,
+        }
+        return _write_npz(_space_arrays(self.space, self.coef, self.intercept, header))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, base: SpamModel) -> SiteModel:
+        """Reads a site model written by to_bytes, on the base model it was adapted from."""
+        space, coef, intercept, header = _read_space(data)
+        if header["base_fingerprint"] != base.fingerprint:
+            raise ValueError("site model was adapted from another base model; adapt again")
+        return cls(base, space, coef, header["base_weight"], intercept, header["feedback_count"])
+
+
+def _encode_space(space: FeatureSpace, coef: FloatArray, intercept: float) -> bytes:
+    """Returns the bytes that identify a linear model, for its fingerprint."""
+    terms = "\n\n".join("\n".join(vocabulary) for vocabulary in space.vocabularies())
+    idf = b"".join(idf.tobytes() for idf in space.idfs())
+    return terms.encode() + idf + coef.tobytes() + repr(intercept).encode()
+
+
+def _space_arrays(
+    space: FeatureSpace, coef: FloatArray, intercept: float, header: Mapping[str, Any]
+) -> Arrays:
+    """Flattens a linear model on a feature space into named arrays."""
+    arrays: Arrays = {"coef": coef, "intercept": np.array(intercept)}
+    arrays["header"] = np.array(json.dumps(header, sort_keys=True))
+    for name, vocabulary, idf in zip(_BLOCKS, space.vocabularies(), space.idfs(), strict=True):
+        arrays[f"{name}_vocab"] = np.array(vocabulary, dtype=np.str_)
+        arrays[f"{name}_idf"] = idf
+    return arrays
+
+
+def _read_space(data: bytes) -> tuple[FeatureSpace, FloatArray, float, dict[str, Any]]:
+    """Reads what _space_arrays flattened, checking the format version."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header: dict[str, Any] = json.loads(str(arrays["header"]))
+    if header.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"unsupported spam model format {header.get('format_version')!r}")
+    space = FeatureSpace.restore(
+        [arrays[f"{name}_vocab"].tolist() for name in _BLOCKS],
+        [arrays[f"{name}_idf"] for name in _BLOCKS],
+    )
+    return space, arrays["coef"].astype(np.float64), float(arrays["intercept"]), header
+
+
+def _write_npz(arrays: Mapping[str, Any]) -> bytes:
+    """Writes arrays as .npz with fixed timestamps, so equal models give equal bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w") as handle:
+                np.lib.format.write_array(handle, np.asarray(arrays[name]), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def model_from_bytes(data: bytes) -> SpamModel:
+    """Reads a model written by SpamModel.to_bytes."""
+    space, coef, intercept, header = _read_space(data)
+    return SpamModel(
+        space,
+        coef,
+        intercept,
+        header["spam_threshold"],
+        header["unsure_threshold"],
+        header["metadata"],
+    )
+
+
+def load_model(path: Path) -> SpamModel:
+    """Reads a model file written by SpamModel.save."""
+    return model_from_bytes(Path(path).read_bytes())
+
+
+@functools.cache
+def load_base_model() -> SpamModel:
+    """Returns the shipped base model, read once per process."""
+    return load_model(BASE_MODEL_PATH)
+
+
+def _sorted_rows(rows: Sequence[LabelledText]) -> tuple[list[str], np.ndarray[Any, Any]]:
+    """Returns texts and labels in a canonical order, so row order cannot change a model."""
+    ordered = sorted(rows, key=lambda row: (row.text, row.is_spam))
+    return [row.text for row in ordered], np.array([row.is_spam for row in ordered], dtype=bool)
+
+
+def train(rows: Sequence[LabelledText], config: TrainingConfig | None = None) -> SpamModel:
+    """Trains a model on labelled comments; the same rows in any order give the same model."""
+    config = config or TrainingConfig()
+    texts, labels = _sorted_rows(rows)
+    if labels.all() or not labels.any():
+        raise ValueError("training needs both spam and legitimate comments")
+    space = FeatureSpace.fit(texts, min_df=config.min_df)
+    features = space.matrix(texts)
+    regression = LogisticRegression(C=config.c, solver="liblinear", max_iter=1000, random_state=0)
+    regression.fit(features, labels)
+    bayes = MultinomialNB(alpha=config.nb_alpha).fit(features, labels)
+    # Both models are linear in the features, so their weighted log-odds sum is one linear model.
+    bayes_coef = bayes.feature_log_prob_[1] - bayes.feature_log_prob_[0]
+    bayes_prior = bayes.class_log_prior_[1] - bayes.class_log_prior_[0]
+    coef = regression.coef_[0] + config.nb_weight * bayes_coef
+    intercept = regression.intercept_[0] + config.nb_weight * bayes_prior
+    return SpamModel(space, coef, float(intercept), metadata={"config": asdict(config)})
+
+
+def adapt(
+    base: SpamModel, feedback: Sequence[LabelledText], config: AdaptConfig | None = None
+) -> SiteModel:
+    """Learns a site's moderator feedback (spam / not spam reports) on top of the base model."""
+    config = config or AdaptConfig()
+    recent = list(feedback)[-config.max_feedback :]
+    texts, labels = _sorted_rows(recent)
+    if not any(_WORD.search(text) for text in texts):
+        raise ValueError("feedback has no words to learn from")
+    space = FeatureSpace.fit(texts)
+    levels = np.repeat(np.array(config.anchor_logits, dtype=np.float64), 2)
+    anchor_labels = np.tile([True, False], len(config.anchor_logits))
+    spam_share = expit(levels)
+    anchor_weights = config.anchor_weight * np.where(anchor_labels, spam_share, 1 - spam_share)
+    features = sp.vstack(
+        [
+            sp.hstack([base.logits(texts)[:, None], space.matrix(texts)]),
+            sp.hstack([levels[:, None], sp.csr_matrix((len(levels), space.size))]),
+        ],
+        format="csr",
+    )
+    targets = np.concatenate([labels, anchor_labels])
+    weights = np.concatenate([np.ones(len(texts)), anchor_weights])
+    regression = LogisticRegression(C=config.c, solver="liblinear", max_iter=1000, random_state=0)
+    regression.fit(features, targets, sample_weight=weights)
+    coef = regression.coef_[0]
+    return SiteModel(base, space, coef[1:], coef[0], regression.intercept_[0], len(recent))
