@@ -32,10 +32,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from service.comments.views import bp as comments_bp
     from service.meta.views import bp as meta_bp
+    from service.moderation.views import bp as moderation_bp
     from service.widget.views import bp as widget_bp
 
     app.register_blueprint(comments_bp)
     app.register_blueprint(meta_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(widget_bp)
 
     from service.cli import register_commands

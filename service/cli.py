@@ -37,6 +37,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(token_group)
     app.cli.add_command(dev_command)
 
+    from service.moderation.cli import privacy_group
+
+    app.cli.add_command(privacy_group)
+
 
 def _fail_on_domain_errors(func: Any) -> Any:
     """Prints a domain error as a one-line message and exits 1, instead of a traceback."""

@@ -73,6 +73,11 @@ DEFAULTS: dict[str, Any] = {
     # Author tokens let a reader see their own pending comment; they expire after this many
     # seconds (30 days).
     "AUTHOR_TOKEN_MAX_AGE": 30 * 24 * 3600,
+    # The moderation queue and the audit log: items per page (default and maximum).
+    "MODERATION_PAGE_SIZE": 50,
+    "MODERATION_PAGE_SIZE_MAX": 200,
+    # Most comments one bulk decision may name; they are decided in one transaction.
+    "MODERATION_BULK_MAX": 500,
     # Creates the `demo` site on start (make run).
     "DEMO_SITE": False,
     # Log level of the service's own loggers.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -27,6 +28,18 @@ class Client:
     referrer: str | None = None
 
 
+# Checks a submission must pass before it is stored. Other domains register theirs (the
+# moderation blocks), so that comments never import them; a check refuses by raising.
+SubmissionCheck = Callable[[Session, Vault, Site, Submission, Client], None]
+_submission_checks: list[SubmissionCheck] = []
+
+
+def check_submissions_with(check: SubmissionCheck) -> None:
+    """Adds a check that every submission must pass before it is stored, once."""
+    if check not in _submission_checks:
+        _submission_checks.append(check)
+
+
 def submit_comment(
     session: Session,
     vault: Vault,
@@ -41,6 +54,8 @@ def submit_comment(
     )
     if article_is_closed(site, article):
         raise Forbidden("Comments are closed on this article.")
+    for check in _submission_checks:
+        check(session, vault, site, submission, client)
     parent = _parent_for_reply(session, article, submission.parent_id)
     comment = Comment(
         site_id=site.id,

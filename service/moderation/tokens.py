@@ -17,6 +17,8 @@ from service.moderation.models import ApiToken, Role
 from service.sites.services import site_by_slug
 
 TOKEN_PREFIX = "vt_"
+# The last-use time is written at most this often, so a busy console's reads stay reads.
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ def authenticate(session: Session, secret: str) -> ApiToken:
         raise Unauthorized("The token was revoked.")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthorized("The token has expired.")
-    token.last_used_at = now
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        token.last_used_at = now
     return token
 
 

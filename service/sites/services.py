@@ -34,6 +34,13 @@ SETTINGS: dict[str, Any] = {
     # Verdict thresholds on the spam score (0..1).
     "spam_threshold": 0.9,
     "unsure_threshold": 0.5,
+    # What a moderator's block (service.moderation.blocks) does to a matching submission:
+    # "hold" stores it and the spam check marks it spam, so the sender learns nothing;
+    # "reject" refuses it with a clear message (403, or 422 for a blocked phrase).
+    "block_action": "hold",
+    # What erasing an author's data (GDPR art. 17) does to their comments: "delete" removes
+    # them from threads and wipes their text; "anonymise" keeps the text without the author.
+    "erase_mode": "delete",
 }
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")

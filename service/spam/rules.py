@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from service.comments.models import Comment
 from service.comments.rendering import count_links
+from service.moderation.blocks import Author, author_text, email_domain, matching_blocks
+from service.moderation.models import BlockKind
 from service.sites.models import Site
 from service.spam.signals import Effect, Reason, Signal
 
@@ -20,12 +22,13 @@ TOO_FAST_MS = 3_000
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What the rules may look at: the comment, its site and its author's decrypted email."""
+    """What the rules may look at: the comment, its site, its author's decrypted email and IP."""
 
     session: Session
     site: Site
     comment: Comment
     email: str | None
+    address: str | None = None
 
 
 Rule = Callable[[CheckContext], list[Signal]]
@@ -112,7 +115,32 @@ def repeated_body(ctx: CheckContext) -> list[Signal]:
     return [Signal(Reason.REPEAT_POST, f"Same text as comment {earlier}.", weight=0.6)]
 
 
+_BLOCK_REASONS = {
+    BlockKind.EMAIL: Reason.BLOCKED_EMAIL,
+    BlockKind.DOMAIN: Reason.BLOCKED_EMAIL,
+    BlockKind.IP: Reason.BLOCKED_IP,
+    BlockKind.WORD: Reason.BANNED_WORD,
+}
+
+
+def moderator_blocks(ctx: CheckContext) -> list[Signal]:
+    """The site's blocks (service.moderation.blocks) on this author, address or text."""
+    comment = ctx.comment
+    author = Author(
+        email_digest=comment.email_digest,
+        domain=email_domain(ctx.email),
+        address=ctx.address,
+        address_digest=comment.ip_digest,
+        text=author_text(comment.author_name, comment.author_website, comment.body),
+    )
+    return [
+        Signal(_BLOCK_REASONS[match.kind], match.detail, Effect.SPAM)
+        for match in matching_blocks(ctx.session, ctx.site, author)
+    ]
+
+
 RULES: tuple[Rule, ...] = (
+    moderator_blocks,
     blocked_email,
     listed_words,
     too_many_links,

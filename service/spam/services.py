@@ -30,7 +30,8 @@ def check_comment(session: Session, vault: Vault, comment_id: int) -> Decision |
         return None
     site = session.get_one(Site, comment.site_id)
     email = vault.decrypt(comment.email_encrypted) if comment.email_encrypted else None
-    ctx = CheckContext(session=session, site=site, comment=comment, email=email)
+    address = vault.decrypt(comment.ip_encrypted) if comment.ip_encrypted else None
+    ctx = CheckContext(session=session, site=site, comment=comment, email=email, address=address)
     signals: list[Signal] = [signal for rule in RULES for signal in rule(ctx)]
     decision = decide(
         signals,
