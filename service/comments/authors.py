@@ -20,4 +20,4 @@ def token_grants(secret_key: str, token: str | None, comment_id: int, max_age: i
         value = URLSafeTimedSerializer(secret_key, salt=SALT).loads(token, max_age=max_age)
     except BadSignature:
         return False
-    return value == comment_id
+    return isinstance(value, int) and value == comment_id

@@ -13,7 +13,9 @@ _markdown = MarkdownIt("zero", {"html": False, "breaks": True}).enable(
 )
 
 ALLOWED_TAGS = {"p", "br", "em", "strong", "a", "blockquote", "code", "pre"}
-LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+# One match per URL, scheme and "www." together, so https://www.example.com counts once; a
+# bare www. only starts a link where no word, dot or slash comes before it.
+LINK = re.compile(r"https?://[^\s<>()\[\]]+|(?<![\w./@-])www\.[^\s<>()\[\]]+", re.IGNORECASE)
 
 
 def render_body(body: str) -> str:

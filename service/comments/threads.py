@@ -78,7 +78,7 @@ def read_thread(
 
 def _top_level_page(
     article: Article, sort: Sort, limit: int, cursor: Cursor | None
-) -> Select[tuple[Comment]]:
+) -> Select[Comment]:
     query = select(Comment).where(
         Comment.article_id == article.id,
         Comment.status == Status.APPROVED,

@@ -48,7 +48,10 @@ class Vault:
 
     def rotate(self, token: bytes) -> bytes:
         """The token re-encrypted with the newest key."""
-        return self.fernet.rotate(token)
+        try:
+            return self.fernet.rotate(token)
+        except InvalidToken as exc:
+            raise ValueError("cannot decrypt: the key that encrypted this is gone") from exc
 
     def digest(self, purpose: str, value: str) -> str:
         """A keyed digest of ``value``, separate per purpose so digests cannot be joined."""

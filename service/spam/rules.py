@@ -64,8 +64,9 @@ def _found(words: list[str], text: str) -> list[str]:
     """The listed words or phrases that occur in ``text`` as whole words, any case."""
     found = []
     for word in words:
-        pattern = r"(?<!\w)" + re.escape(word.strip()) + r"(?!\w)"
-        if word.strip() and re.search(pattern, text, re.IGNORECASE):
+        # Any run of spaces between a phrase's words matches, so padding does not evade it.
+        phrase = r"\s+".join(re.escape(part) for part in word.split())
+        if phrase and re.search(r"(?<!\w)" + phrase + r"(?!\w)", text, re.IGNORECASE):
             found.append(word.strip())
     return found
 

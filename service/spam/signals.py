@@ -64,7 +64,9 @@ class Decision:
 
 def decide(signals: list[Signal], spam_threshold: float, unsure_threshold: float) -> Decision:
     """The verdict the signals add up to under a site's thresholds."""
-    score = min(1.0, sum(s.weight for s in signals if s.effect == Effect.SCORE))
+    # Rounded before comparing, so that 0.6 + 0.3 meets a threshold of 0.9 as the stored score
+    # says it does (the float sum is 0.8999...).
+    score = round(min(1.0, sum(s.weight for s in signals if s.effect == Effect.SCORE)), 4)
     if any(s.effect == Effect.SPAM for s in signals):
         return Decision(Verdict.SPAM, 1.0, tuple(signals))
     if score >= spam_threshold:
@@ -73,4 +75,4 @@ def decide(signals: list[Signal], spam_threshold: float, unsure_threshold: float
         verdict = Verdict.UNSURE
     else:
         verdict = Verdict.HAM
-    return Decision(verdict, round(score, 4), tuple(signals))
+    return Decision(verdict, score, tuple(signals))

@@ -1,0 +1,281 @@
+"""Each spam rule on its own, through check_comment on real databases, and decide()."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.comments.forms import Submission
+from service.comments.models import Comment, Verdict
+from service.comments.services import Client, submit_comment
+from service.extensions import vault
+from service.sites.models import ModerationMode, Site
+from service.spam.services import check_comment
+from service.spam.signals import Decision, Effect, Reason, Signal, decide
+
+
+def check(
+    app: Flask, session: Session, site: Site, body: str = "A thoughtful comment.", **fields: Any
+) -> Decision:
+    """Stores a comment as a submission would, runs the spam check, returns its decision."""
+    submission = Submission(
+        name=fields.pop("name", "Ann Reader"),
+        email=fields.pop("email", "ann@example.com"),
+        body=body,
+        **fields,
+    )
+    comment = submit_comment(session, vault(app), site, "story", submission, Client("203.0.113.7"))
+    session.commit()
+    decision = check_comment(session, vault(app), comment.id)
+    session.commit()
+    assert decision is not None
+    return decision
+
+
+def reasons(decision: Decision) -> list[Reason]:
+    return [s.reason for s in decision.signals]
+
+
+def latest(session: Session) -> Comment:
+    session.expire_all()
+    return session.scalars(select(Comment).order_by(Comment.id.desc())).first()  # type: ignore[return-value]
+
+
+def test_a_plain_comment_is_ham_with_no_reasons(app: Flask, session: Session, site: Site) -> None:
+    decision = check(app, session, site)
+    assert decision.verdict == Verdict.HAM
+    assert decision.signals == ()
+    assert decision.score == 0
+
+
+def test_blocked_email_is_spam_in_any_case(app: Flask, session: Session, make_site: Any) -> None:
+    site = make_site("blocks", blocked_emails=["Troll@Example.com"])
+    decision = check(app, session, site, email="troll@EXAMPLE.com")
+    assert decision.verdict == Verdict.SPAM
+    assert reasons(decision) == [Reason.BLOCKED_EMAIL]
+    assert check(app, session, site, email="ann@example.com").verdict == Verdict.HAM
+
+
+@pytest.mark.parametrize(
+    "email", ["x@spam.example", "x@mail.spam.example", "x@SPAM.example", "x@a.b.spam.example"]
+)
+def test_blocked_domain_covers_its_subdomains(
+    app: Flask, session: Session, make_site: Any, email: str
+) -> None:
+    site = make_site("blocks", blocked_domains=["@spam.example"])
+    decision = check(app, session, site, email=email)
+    assert decision.verdict == Verdict.SPAM
+    assert reasons(decision) == [Reason.BLOCKED_EMAIL]
+
+
+@pytest.mark.parametrize("email", ["x@notspam.example", "x@spam.example.org", "spam.example@x.org"])
+def test_blocked_domain_does_not_match_lookalikes(
+    app: Flask, session: Session, make_site: Any, email: str
+) -> None:
+    site = make_site("blocks", blocked_domains=["spam.example"])
+    assert check(app, session, site, email=email).verdict == Verdict.HAM
+
+
+@pytest.mark.parametrize(
+    "body", ["Buy VIAGRA today", "viagra.", "(Viagra)", "cheap pills here", "CHEAP   PILLS"]
+)
+def test_banned_word_or_phrase_is_spam_whole_word_any_case(
+    app: Flask, session: Session, make_site: Any, body: str
+) -> None:
+    site = make_site("words", blocked_words=["viagra", "cheap pills"])
+    decision = check(app, session, site, body)
+    assert decision.verdict == Verdict.SPAM
+    assert reasons(decision) == [Reason.BANNED_WORD]
+
+
+@pytest.mark.parametrize("body", ["Viagrafalls is a town", "cheapskate pills", "pillscheap"])
+def test_banned_word_inside_another_word_does_not_match(
+    app: Flask, session: Session, make_site: Any, body: str
+) -> None:
+    site = make_site("words", blocked_words=["viagra", "cheap pills"])
+    assert check(app, session, site, body).verdict == Verdict.HAM
+
+
+def test_banned_word_in_the_name_or_website_counts_too(
+    app: Flask, session: Session, make_site: Any
+) -> None:
+    site = make_site("words", blocked_words=["casino"])
+    assert check(app, session, site, name="Casino King").verdict == Verdict.SPAM
+    decision = check(app, session, site, website="https://casino.example")
+    assert decision.verdict == Verdict.SPAM
+
+
+def test_suspect_word_holds_the_comment_as_unsure(
+    app: Flask, session: Session, make_site: Any
+) -> None:
+    site = make_site("words", suspect_words=["crypto"])
+    decision = check(app, session, site, "Is Crypto the future?")
+    assert decision.verdict == Verdict.UNSURE
+    assert reasons(decision) == [Reason.SUSPECT_WORD]
+    assert decision.signals[0].effect == Effect.HOLD
+
+
+def links(count: int) -> str:
+    return " ".join(f"see https://www.site{n}.example/page" for n in range(count))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_up_to_two_links_pass_by_default(
+    app: Flask, session: Session, site: Site, count: int
+) -> None:
+    decision = check(app, session, site, links(count))
+    assert decision.verdict == Verdict.HAM
+    assert decision.signals == ()
+
+
+def test_a_third_link_makes_the_comment_unsure_by_default(
+    app: Flask, session: Session, site: Site
+) -> None:
+    decision = check(app, session, site, links(3))
+    assert decision.verdict == Verdict.UNSURE
+    assert reasons(decision) == [Reason.LINKS]
+    assert "3 links; the site allows 2" in decision.signals[0].detail
+
+
+def test_far_too_many_links_is_spam(app: Flask, session: Session, site: Site) -> None:
+    decision = check(app, session, site, links(6))
+    assert decision.verdict == Verdict.SPAM
+    assert reasons(decision) == [Reason.LINKS]
+
+
+def test_markdown_and_bare_www_links_count_once_each(
+    app: Flask, session: Session, make_site: Any
+) -> None:
+    site = make_site("links", max_links=1)
+    body = "[the report](https://www.news.example/report) and www.other.example"
+    decision = check(app, session, site, body)
+    assert reasons(decision) == [Reason.LINKS]
+    assert "2 links; the site allows 1" in decision.signals[0].detail
+
+
+def test_the_site_sets_the_link_limit(app: Flask, session: Session, make_site: Any) -> None:
+    strict = make_site("strict", max_links=0)
+    lenient = make_site("lenient", max_links=5)
+    assert check(app, session, strict, links(1)).verdict == Verdict.UNSURE
+    assert check(app, session, lenient, links(5)).verdict == Verdict.HAM
+
+
+def test_filled_honeypot_is_spam(app: Flask, session: Session, site: Site) -> None:
+    decision = check(app, session, site, honeypot_filled=True)
+    assert decision.verdict == Verdict.SPAM
+    assert reasons(decision) == [Reason.HONEYPOT]
+
+
+def test_a_form_sent_too_fast_adds_to_the_score_but_alone_stays_ham(
+    app: Flask, session: Session, site: Site
+) -> None:
+    decision = check(app, session, site, elapsed_ms=400)
+    assert reasons(decision) == [Reason.TOO_FAST]
+    assert decision.score == pytest.approx(0.3)
+    assert decision.verdict == Verdict.HAM
+
+
+@pytest.mark.parametrize("elapsed_ms", [3_000, 60_000, None])
+def test_a_form_sent_at_human_speed_is_not_too_fast(
+    app: Flask, session: Session, site: Site, elapsed_ms: int | None
+) -> None:
+    assert check(app, session, site, elapsed_ms=elapsed_ms).signals == ()
+
+
+def test_a_body_repeated_by_the_same_author_is_unsure(
+    app: Flask, session: Session, site: Site
+) -> None:
+    first = check(app, session, site, "Great piece!")
+    again = check(app, session, site, "Great piece!", email="ANN@example.com")
+    assert first.signals == ()
+    assert again.verdict == Verdict.UNSURE
+    assert reasons(again) == [Reason.REPEAT_POST]
+
+
+def test_the_same_body_from_another_author_or_site_is_no_repeat(
+    app: Flask, session: Session, site: Site, make_site: Any
+) -> None:
+    check(app, session, site, "Great piece!")
+    assert check(app, session, site, "Great piece!", email="bob@example.com").signals == ()
+    other = make_site("other")
+    assert check(app, session, other, "Great piece!").signals == ()
+
+
+def test_signals_add_up_to_the_verdict(app: Flask, session: Session, site: Site) -> None:
+    # A repeat (0.6) sent too fast (0.3) reaches the spam threshold of 0.9 exactly.
+    check(app, session, site, "Great piece!")
+    decision = check(app, session, site, "Great piece!", elapsed_ms=100)
+    assert set(reasons(decision)) == {Reason.REPEAT_POST, Reason.TOO_FAST}
+    assert decision.score == 0.9
+    assert decision.verdict == Verdict.SPAM
+
+
+def test_the_verdict_and_reasons_are_stored_with_the_comment(
+    app: Flask, session: Session, make_site: Any
+) -> None:
+    site = make_site("pre", ModerationMode.PRE, suspect_words=["crypto"])
+    decision = check(app, session, site, "crypto talk")
+    comment = latest(session)
+    assert comment.verdict == Verdict.UNSURE
+    assert comment.spam_score == decision.score
+    assert comment.checked_at is not None
+    assert [r["code"] for r in comment.spam_reasons] == ["SUSPECT_WORD"]
+
+
+def signal(weight: float = 0.0, effect: Effect = Effect.SCORE) -> Signal:
+    return Signal(Reason.LINKS, "test", effect, weight)
+
+
+@pytest.mark.parametrize(
+    ("weights", "verdict"),
+    [
+        ([], Verdict.HAM),
+        ([0.49], Verdict.HAM),
+        ([0.5], Verdict.UNSURE),
+        ([0.3, 0.2], Verdict.UNSURE),
+        ([0.89], Verdict.UNSURE),
+        ([0.9], Verdict.SPAM),
+        ([0.6, 0.3], Verdict.SPAM),
+        ([0.7, 0.1, 0.1], Verdict.SPAM),
+        ([0.8, 0.8], Verdict.SPAM),
+    ],
+)
+def test_decide_compares_the_score_with_the_thresholds(
+    weights: list[float], verdict: Verdict
+) -> None:
+    decision = decide([signal(w) for w in weights], spam_threshold=0.9, unsure_threshold=0.5)
+    assert decision.verdict == verdict
+    assert decision.score == pytest.approx(min(1.0, sum(weights)))
+
+
+def test_decide_caps_the_score_at_one() -> None:
+    assert decide([signal(0.8), signal(0.8)], 0.9, 0.5).score == 1.0
+
+
+def test_decide_uses_the_sites_thresholds() -> None:
+    assert decide([signal(0.4)], spam_threshold=0.4, unsure_threshold=0.2).verdict == Verdict.SPAM
+    assert decide([signal(0.4)], spam_threshold=0.95, unsure_threshold=0.9).verdict == Verdict.HAM
+
+
+def test_a_decisive_signal_is_spam_whatever_the_score() -> None:
+    decision = decide([signal(0.0, Effect.SPAM)], spam_threshold=0.9, unsure_threshold=0.5)
+    assert (decision.verdict, decision.score) == (Verdict.SPAM, 1.0)
+
+
+def test_a_hold_signal_is_unsure_even_with_no_score() -> None:
+    decision = decide([signal(0.0, Effect.HOLD)], spam_threshold=0.9, unsure_threshold=0.5)
+    assert decision.verdict == Verdict.UNSURE
+
+
+def test_spam_beats_hold() -> None:
+    decision = decide([signal(0, Effect.HOLD), signal(0, Effect.SPAM)], 0.9, 0.5)
+    assert decision.verdict == Verdict.SPAM
+
+
+def test_decision_keeps_every_signal_in_order() -> None:
+    signals = [signal(0.1), signal(0, Effect.HOLD), signal(0.2)]
+    assert decide(signals, 0.9, 0.5).signals == tuple(signals)
