@@ -18,6 +18,7 @@ from service.errors import VettedError
 from service.extensions import sessions
 from service.moderation.models import Role
 from service.moderation.tokens import create_token, list_tokens, revoke_token
+from service.privacy.cli import keys_group
 from service.sites.models import ModerationMode
 from service.sites.services import create_site, list_sites, site_by_slug
 
@@ -36,6 +37,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(site_group)
     app.cli.add_command(token_group)
     app.cli.add_command(dev_command)
+    app.cli.add_command(keys_group)
 
     from service.moderation.cli import privacy_group
 
