@@ -40,6 +40,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(widget_bp)
 
+    from service import webhooks
+    from service.webhooks.views import bp as webhooks_bp
+
+    webhooks.init_app(app)
+    app.register_blueprint(webhooks_bp)
+
     from service.cli import register_commands
 
     register_commands(app)
@@ -69,5 +75,9 @@ def periodic_tasks(app: Flask) -> dict[str, dict[str, Any]]:
         "requeue-unchecked-comments": {
             "task": "workers.spam.requeue_unchecked_comments",
             "schedule": float(app.config["SPAM_CHECK_REQUEUE_INTERVAL"]),
+        },
+        "dispatch-due-webhooks": {
+            "task": "workers.webhooks.dispatch_due_deliveries",
+            "schedule": float(app.config["WEBHOOK_DISPATCH_INTERVAL"]),
         },
     }

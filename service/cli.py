@@ -43,6 +43,10 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(privacy_group)
 
+    from service.webhooks.cli import webhook_group
+
+    app.cli.add_command(webhook_group)
+
 
 def _fail_on_domain_errors(func: Any) -> Any:
     """Prints a domain error as a one-line message and exits 1, instead of a traceback."""

@@ -82,4 +82,23 @@ DEFAULTS: dict[str, Any] = {
     "DEMO_SITE": False,
     # Log level of the service's own loggers.
     "LOG_LEVEL": "INFO",
+    # Webhooks: plain http endpoint URLs (development only; production needs https).
+    "WEBHOOK_ALLOW_HTTP": False,
+    # Networks (CIDR) webhooks may reach although they are not public: an on-premises CMS, or
+    # 127.0.0.1/32 in tests. Empty: only public addresses, so endpoints cannot probe our network.
+    "WEBHOOK_ALLOWLIST": [],
+    # Seconds before each delivery attempt, jittered by 10 %: at once, 5 s, 5 min, 30 min, 2 h,
+    # 5 h, 10 h, 14 h, 20 h, 24 h (the Standard Webhooks / Svix schedule, about three days).
+    "WEBHOOK_RETRY_SCHEDULE": [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+    # An endpoint whose every attempt has failed for this many days is disabled (Svix: 5).
+    "WEBHOOK_DISABLE_AFTER_DAYS": 5,
+    # How often (seconds) beat queues due webhook retries. Retries further off than this wait
+    # in the database, not in the broker, so none outlives the broker's visibility timeout.
+    "WEBHOOK_DISPATCH_INTERVAL": 15,
+    # A due delivery whose task has not run this many seconds after it was queued (the broker
+    # was down or lost it) is queued again by beat. Attempts are leased, so never sent twice.
+    "WEBHOOK_REDISPATCH_AFTER": 60,
+    # After a secret rotation the old secret keeps signing beside the new one this many seconds
+    # (24 h), so the CMS can switch without rejecting a webhook.
+    "WEBHOOK_SECRET_GRACE": 24 * 3600,
 }

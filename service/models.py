@@ -4,14 +4,19 @@ from service.comments.models import Comment
 from service.moderation.models import ApiToken, AuditEntry, Block, CommentChange
 from service.sites.models import Article, Site
 from service.spam.feedback import SpamFeedback
+from service.webhooks.models import Attempt, Delivery, Endpoint, Message
 
 __all__ = [
     "ApiToken",
     "Article",
+    "Attempt",
     "AuditEntry",
     "Block",
     "Comment",
     "CommentChange",
+    "Delivery",
+    "Endpoint",
+    "Message",
     "Site",
     "SpamFeedback",
 ]

@@ -9,3 +9,4 @@ celery = flask_app.extensions["celery"]
 
 # Task modules register with @shared_task; importing them here makes the worker know them.
 import workers.spam  # noqa: E402, F401
+import workers.webhooks  # noqa: E402, F401

@@ -73,9 +73,10 @@ META_PATHS: dict[str, Any] = {
 @cache
 def _document() -> dict[str, Any]:
     from service.comments import openapi as comments
+    from service.webhooks import openapi as webhooks
     from service.widget import openapi as widget
 
-    fragments = [comments, widget]
+    fragments = [comments, widget, webhooks]
     paths: dict[str, Any] = dict(META_PATHS)
     schemas: dict[str, Any] = {"Problem": PROBLEM}
     for fragment in fragments:

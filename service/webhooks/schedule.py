@@ -30,6 +30,7 @@ class DisableReason(StrEnum):
 
     GONE = "gone"
     FAILING = "failing"
+    MANUAL = "manual"  # an admin switched it off
 
 
 @dataclass(frozen=True)

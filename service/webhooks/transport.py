@@ -17,11 +17,13 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 _FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _SECONDS = re.compile(r"[0-9]{1,12}")
+# The longest a registration waits for DNS; a delivery waits no longer than its own deadline.
+RESOLVE_TIMEOUT = 5.0
 
 
 class UnsafeEndpoint(ValueError):
@@ -195,13 +199,14 @@ def _is_permitted(address: IPAddress, allowed: Iterable[IPNetwork]) -> bool:
     return is_public_address(address) or any(effective in network for network in allowed)
 
 
-def resolve_public_addresses(host: str, port: int, allowlist: Sequence[str]) -> list[IPAddress]:
+def resolve_public_addresses(
+    host: str, port: int, allowlist: Sequence[str], timeout: float = RESOLVE_TIMEOUT
+) -> list[IPAddress]:
     """Every address ``host`` resolves to, or UnsafeEndpoint if any one is not permitted."""
     # A malformed allowlist entry is a configuration error, so its ValueError is left to surface.
     allowed = [ipaddress.ip_network(cidr) for cidr in allowlist]
     try:
-        # The OS resolver also turns numeric forms such as 0x7f000001 or 127.1 into addresses.
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        infos = _getaddrinfo_within(host, port, timeout)
     except (OSError, UnicodeError) as exc:
         raise UnsafeEndpoint(f"the host {host!r} does not resolve ({exc})") from exc
     families = (socket.AF_INET, socket.AF_INET6)
@@ -216,6 +221,33 @@ def resolve_public_addresses(host: str, port: int, allowlist: Sequence[str]) -> 
             "(loopback, private, shared, link-local, multicast or reserved)"
         )
     return addresses
+
+
+_AddrInfo = Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]]
+
+
+def _getaddrinfo_within(host: str, port: int, timeout: float) -> _AddrInfo:
+    """getaddrinfo, given up on after ``timeout`` seconds (TimeoutError)."""
+    # getaddrinfo takes no timeout and cannot be interrupted, so it runs in a daemon thread the
+    # caller stops waiting for: a slow resolver then costs the attempt's deadline, not a worker.
+    # The OS resolver also turns numeric forms such as 0x7f000001 or 127.1 into addresses.
+    result: Future[_AddrInfo] = Future()
+
+    def lookup() -> None:
+        try:
+            infos = socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+            )
+        except BaseException as exc:  # handed to the waiting caller, who re-raises it
+            result.set_exception(exc)
+        else:
+            result.set_result(infos)
+
+    threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+    try:
+        return result.result(timeout=max(timeout, 0.0))
+    except TimeoutError:  # concurrent.futures' TimeoutError is the builtin one since 3.11
+        raise TimeoutError(f"no answer within {timeout:.1f} s") from None
 
 
 def _parse_endpoint(url: str, allow_http: bool) -> _Endpoint:
@@ -281,8 +313,10 @@ def deliver(
     deadline = _Deadline(total_timeout)
     try:
         endpoint = _parse_endpoint(url, allow_http)
-        addresses = resolve_public_addresses(endpoint.host, endpoint.port, allowlist)
-    except UnsafeEndpoint as exc:
+        addresses = resolve_public_addresses(
+            endpoint.host, endpoint.port, allowlist, timeout=deadline.remaining()
+        )
+    except (UnsafeEndpoint, TimeoutError) as exc:
         return DeliveryResult(None, _elapsed_ms(started), "", None, f"refused: {exc}")
     tls = None
     if endpoint.scheme == "https":

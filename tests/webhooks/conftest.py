@@ -17,6 +17,23 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from service.comments.forms import Submission
+from service.comments.models import Comment
+from service.comments.services import Client, submit_comment
+from service.events import EventType
+from service.extensions import vault
+from service.moderation.models import Role
+from service.moderation.tokens import create_token
+from service.sites.models import Site
+from service.webhooks.forms import NewEndpoint
+from service.webhooks.options import WebhookOptions
+from service.webhooks.services import IssuedSecret, create_endpoint
+
+# The real-worker fixtures, for test_worker.py.
+from tests.e2e.conftest import queue_name, start_worker  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         headers = {name.lower(): value for name, value in self.headers.items()}
         receiver.requests.append(Received(self.command, self.path, headers, body))
-        reply = receiver.reply
+        reply = receiver.next_reply()
         # Waiting on the event, not sleeping, lets the fixture end a slow reply at teardown.
         if receiver.stopping.wait(reply.delay):
             return
@@ -75,10 +92,10 @@ class _Server(ThreadingHTTPServer):
     # Handler threads are joined on close, so no socket outlives the test.
     daemon_threads = False
 
-    def __init__(self, receiver: Receiver, tls: ssl.SSLContext | None) -> None:
+    def __init__(self, receiver: Receiver, tls: ssl.SSLContext | None, port: int) -> None:
         self.receiver = receiver
         self.tls = tls
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         if self.tls is None:
@@ -95,15 +112,18 @@ class _Server(ThreadingHTTPServer):
 class Receiver:
     """A running receiver: set ``reply``, call the URL, read ``requests``."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, port: int = 0) -> None:
         self.requests: list[Received] = []
         self.reply = Reply()
+        # Replies used once each, in order, before ``reply`` answers every further request.
+        self.script: list[Reply] = []
+        self._lock = threading.Lock()
         self.errors = 0
         self.server_names: list[str | None] = []
         self.stopping = threading.Event()
         if tls is not None:
             tls.sni_callback = self._record_server_name
-        self._server = _Server(self, tls)
+        self._server = _Server(self, tls, port)
         self.port: int = self._server.server_address[1]
         # A short poll interval keeps shutdown, and so each test, quick.
         self._thread = threading.Thread(
@@ -124,6 +144,16 @@ class Receiver:
     ) -> None:
         """Answer the following requests this way."""
         self.reply = Reply(status, body, headers or {}, delay, drip)
+
+    def respond_first(self, *replies: Reply) -> None:
+        """Answer the next requests with ``replies``, one each, then as ``respond`` says."""
+        with self._lock:
+            self.script = list(replies)
+
+    def next_reply(self) -> Reply:
+        """The reply for the request being handled."""
+        with self._lock:
+            return self.script.pop(0) if self.script else self.reply
 
     def start(self) -> None:
         """Serve requests in a background thread."""
@@ -211,3 +241,58 @@ def closed_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+# Settings that let the app deliver to a receiver on 127.0.0.1 over plain HTTP.
+LOOPBACK = ["127.0.0.1/32"]
+RECEIVER_SETTINGS: dict[str, Any] = {"WEBHOOK_ALLOWLIST": LOOPBACK, "WEBHOOK_ALLOW_HTTP": True}
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    """The app on a fresh database, allowed to deliver to 127.0.0.1 over HTTP."""
+    made: Flask = make_app(**RECEIVER_SETTINGS)
+    return made
+
+
+@pytest.fixture
+def admin_headers(session: Session, site: Site) -> dict[str, str]:
+    """The Authorization header of an admin token for ``news``."""
+    issued = create_token(session, [site.slug], Role.ADMIN, "cms")
+    session.commit()
+    return {"Authorization": f"Bearer {issued.secret}"}
+
+
+def register(
+    app: Flask,
+    session: Session,
+    site: Site,
+    url: str,
+    events: tuple[str, ...] = ("comment.created",),
+) -> IssuedSecret:
+    """An endpoint registered directly through the service, committed."""
+    new = NewEndpoint(url, tuple(EventType(e) for e in events), None)
+    issued = create_endpoint(session, vault(app), site, new, WebhookOptions.from_config(app.config))
+    session.commit()
+    return issued
+
+
+def submit(app: Flask, session: Session, site: Site, body: str = "Good piece.") -> Comment:
+    """A comment by ann@example.com from 203.0.113.9 on ``live``, committed."""
+    submission = Submission(
+        name="Ann",
+        email=AUTHOR_EMAIL,
+        body=body,
+        article_url="https://news.example/live",
+        article_title="Live",
+        elapsed_ms=5000,
+    )
+    comment = submit_comment(
+        session, vault(app), site, "live", submission, Client(address=AUTHOR_ADDRESS)
+    )
+    session.commit()
+    return comment
+
+
+AUTHOR_EMAIL = "ann@example.com"
+AUTHOR_ADDRESS = "203.0.113.9"

@@ -131,4 +131,4 @@ def test_disable_window_is_configurable() -> None:
 
 
 def test_disable_reason_is_stored_by_value() -> None:
-    assert [reason.value for reason in DisableReason] == ["gone", "failing"]
+    assert [reason.value for reason in DisableReason] == ["gone", "failing", "manual"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -249,6 +250,40 @@ def test_dripping_receiver_cannot_outlast_the_total_deadline(receiver: Receiver)
     assert result.status == 200
     assert result.error is not None and "Timeout" in result.error
     assert 0 < len(result.response_excerpt) < 1000
+
+
+def test_slow_dns_lookup_counts_against_the_total_deadline(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def hanging_resolver(*args: Any, **kwargs: Any) -> Any:
+        release.wait(10)  # a resolver that does not answer; released at the end of the test
+        return []
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_resolver)
+
+    started = time.monotonic()
+    result = post(receiver.url(host="slow-dns.example.test"), total_timeout=0.5)
+    elapsed = time.monotonic() - started
+    release.set()
+
+    assert elapsed < 2
+    assert result.status is None
+    assert result.error is not None and "does not resolve" in result.error
+    assert receiver.requests == []
+
+
+def test_registration_gives_up_on_a_slow_dns_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: release.wait(10))
+
+    started = time.monotonic()
+    with pytest.raises(UnsafeEndpoint, match="does not resolve"):
+        resolve_public_addresses("slow-dns.example.test", 443, [], timeout=0.3)
+    release.set()
+
+    assert time.monotonic() - started < 2
 
 
 def test_connection_refused_is_reported(closed_port: int) -> None:
