@@ -73,10 +73,11 @@ META_PATHS: dict[str, Any] = {
 @cache
 def _document() -> dict[str, Any]:
     from service.comments import openapi as comments
+    from service.moderation import openapi as moderation
     from service.webhooks import openapi as webhooks
     from service.widget import openapi as widget
 
-    fragments = [comments, widget, webhooks]
+    fragments = [comments, widget, webhooks, moderation]
     paths: dict[str, Any] = dict(META_PATHS)
     schemas: dict[str, Any] = {"Problem": PROBLEM}
     for fragment in fragments:

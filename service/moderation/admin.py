@@ -77,7 +77,8 @@ def update_settings(
     """Changes a site's moderation mode and settings; returns the names that changed."""
     merged = {**(site.settings or {}), **values}
     unsure = merged.get("unsure_threshold", site.setting("unsure_threshold"))
-    if unsure > merged.get("spam_threshold", site.setting("spam_threshold")):
+    spam = merged.get("spam_threshold", site.setting("spam_threshold"))
+    if unsure is not None and spam is not None and unsure > spam:
         raise Invalid.field("unsure_threshold", "Must not be above spam_threshold.")
     changed = [name for name, value in values.items() if site.setting(name) != value]
     if moderation is not None and moderation != site.moderation:

@@ -204,8 +204,9 @@ def _address_matches(block: Block, author: Author) -> bool:
 def _text_matches(value: str, regex: bool, text: str) -> bool:
     if regex:
         return re.search(value, text, re.IGNORECASE) is not None
-    pattern = r"(?<!\w)" + re.escape(value.strip()) + r"(?!\w)"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+    # Whole words, any case, any run of spaces between them: padding does not evade a phrase.
+    phrase = r"\s+".join(re.escape(part) for part in value.split())
+    return re.search(r"(?<!\w)" + phrase + r"(?!\w)", text, re.IGNORECASE) is not None
 
 
 def author_text(name: str, website: str | None, body: str) -> str:

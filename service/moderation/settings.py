@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from service.errors import FieldError, Invalid
 from service.moderation.blocks import DOMAIN
 from service.sites.models import ModerationMode
+from service.sites.services import SETTINGS
 
 LIST_MAX = 1000
 WORD_MAX = 100
@@ -36,7 +37,7 @@ def parse_settings(data: Mapping[str, Any]) -> SettingsChange:
         try:
             if name == "moderation":
                 moderation = _mode(value)
-            elif name in VALIDATORS:
+            elif name in VALIDATORS and name in SETTINGS:
                 values[name] = VALIDATORS[name](value)
             elif name == "blocked_emails":
                 raise _Bad("Block emails with POST /blocks (kind email): they are stored hashed.")
@@ -69,10 +70,19 @@ def _optional_days(value: Any) -> int | None:
     return None if value is None else _int_between(1, 36500)(value)
 
 
-def _fraction(value: Any) -> float:
+def _threshold(value: Any) -> float | None:
+    # None: the spam model's own threshold.
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise _Bad("Use a number from 0 to 1.")
+        raise _Bad("Use a number from 0 to 1, or null for the spam model's own.")
     return float(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad("Use true or false.")
+    return value
 
 
 def _words(value: Any) -> list[str]:
@@ -128,8 +138,9 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "blocked_words": _words,
     "suspect_words": _words,
     "blocked_domains": _domains,
-    "spam_threshold": _fraction,
-    "unsure_threshold": _fraction,
+    "spam_threshold": _threshold,
+    "unsure_threshold": _threshold,
+    "spam_classifier": _flag,
     "block_action": _choice("hold", "reject"),
     "erase_mode": _choice("delete", "anonymise"),
 }

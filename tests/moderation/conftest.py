@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,13 +13,28 @@ from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
 from service.comments.services import set_status
-from service.extensions import vault
+from service.db import session_scope
+from service.extensions import sessions, vault
 from service.moderation.models import Role
 from service.moderation.tokens import create_token
 from service.sites.models import Site
 from service.spam.services import check_comment
+from tests.e2e.conftest import queue_name, start_worker  # noqa: F401 (fixtures for the worker tests)
 
 ARTICLE = "2018/convoy"
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session on the app's database, with no app context held open around the test.
+
+    The shared fixture keeps an app context pushed for the whole test, so every request
+    reuses it: one ``g`` and one request session for all requests, and a request that fails
+    leaves its transaction (and on SQLite its write lock) open. Here each request gets its
+    own context and session, as in production.
+    """
+    with session_scope(sessions(app)) as session:
+        yield session
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -99,5 +115,29 @@ def run_check(app: Flask, session: Session) -> Any:
         session.commit()
         session.expire_all()
         return session.get_one(Comment, comment_id)
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def documented() -> Any:
+    """Checks a response against the OpenAPI document: documented(response, path, method)."""
+    from jsonschema import Draft202012Validator
+
+    from service.meta.openapi import openapi_document
+
+    document = openapi_document()
+
+    def check(response: Any, path: str, method: str) -> None:
+        operation = document["paths"][path][method]
+        spec = operation["responses"].get(str(response.status_code))
+        assert spec is not None, f"{response.status_code} is not documented for {method} {path}"
+        if "content" not in spec:
+            assert not response.data
+            return
+        schema = spec["content"][response.mimetype]["schema"]
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        errors = sorted(validator.iter_errors(response.get_json()), key=str)
+        assert not errors, [e.message for e in errors[:5]]
 
     return check

@@ -38,7 +38,9 @@ ENDPOINTS = [
     Endpoint("GET", "/comments/{comment}"),
     Endpoint("POST", "/comments/{comment}/decision", {"action": "approve"}),
     Endpoint("PATCH", "/comments/{comment}", {"featured": True}),
-    Endpoint("POST", "/comments/decisions", {"action": "reject", "ids": ["{comment}"]}, foreign=409),
+    Endpoint(
+        "POST", "/comments/decisions", {"action": "reject", "ids": ["{comment}"]}, foreign=409
+    ),
     Endpoint("GET", f"/sites/news/articles/{ARTICLE}"),
     Endpoint("PATCH", f"/sites/news/articles/{ARTICLE}", {"locked": True}),
     Endpoint("GET", "/sites/news/blocks"),

@@ -1,0 +1,226 @@
+"""Blocks: applied to the very next submission, refused or held as spam as the site chooses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from service.comments.models import Status
+from service.db import utcnow
+from service.moderation.models import Action, AuditEntry, Block
+from service.sites.models import Site
+
+BLOCKS = "/api/v1/moderation/sites/news/blocks"
+
+
+@pytest.fixture
+def rejecting(session: Session, site: Site) -> Site:
+    """The news site, set to refuse blocked submissions outright."""
+    site.settings = {**site.settings, "block_action": "reject"}
+    session.commit()
+    return site
+
+
+def block(client: FlaskClient, headers: dict[str, str], **fields: Any) -> Any:
+    response = client.post(BLOCKS, json=fields, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.mark.parametrize(
+    ("fields", "blocked", "allowed"),
+    [
+        ({"kind": "email", "value": "troll@example.com"},
+         {"email": "Troll@Example.com"}, {"email": "friend@example.com"}),
+        ({"kind": "domain", "value": "spam.example"},
+         {"email": "x@mail.spam.example"}, {"email": "x@notspam.example"}),
+        ({"kind": "ip", "value": "203.0.113.0/24"}, {"ip": "203.0.113.99"}, {"ip": "203.0.114.1"}),
+        ({"kind": "ip", "value": "2001:db8::/32"}, {"ip": "2001:db8::7"}, {"ip": "2001:db9::7"}),
+        ({"kind": "ip", "value": "198.51.100.7"}, {"ip": "198.51.100.7"}, {"ip": "198.51.100.8"}),
+    ],
+)  # fmt: skip
+def test_a_block_refuses_the_next_submission_with_a_clear_403(
+    client: FlaskClient,
+    moderator: dict[str, str],
+    rejecting: Site,
+    submit: Any,
+    fields: dict[str, str],
+    blocked: dict[str, str],
+    allowed: dict[str, str],
+) -> None:
+    block(client, moderator, **fields)
+    refused = submit("Hello.", expect=403, **blocked)
+    assert refused.json["detail"] == "This site does not accept comments from you."
+    submit("Hello.", **allowed)
+
+
+@pytest.mark.parametrize(
+    ("fields", "blocked", "allowed"),
+    [
+        ({"kind": "word", "value": "casino bonus"}, "Try the CASINO  bonus!", "casinobonus codes"),
+        ({"kind": "word", "value": r"v[i1]agra", "regex": True}, "cheap v1agra", "via Agra"),
+    ],
+)
+def test_a_phrase_block_refuses_the_body_with_a_422(
+    client: FlaskClient,
+    moderator: dict[str, str],
+    rejecting: Site,
+    submit: Any,
+    fields: dict[str, Any],
+    blocked: str,
+    allowed: str,
+) -> None:
+    block(client, moderator, **fields)
+    refused = submit(blocked, expect=422)
+    assert refused.json["errors"] == [
+        {"field": "body", "detail": "Your comment contains words this site does not accept."}
+    ]
+    submit(allowed)
+
+
+def test_by_default_a_blocked_submission_is_held_as_spam_with_the_block_as_reason(
+    client: FlaskClient, moderator: dict[str, str], site: Site, submit: Any, run_check: Any
+) -> None:
+    made = block(client, moderator, kind="email", value="troll@example.com", note="Abuse")
+    comment_id = submit("Innocent looking.", email="troll@example.com")
+    comment = run_check(comment_id)
+    assert comment.status == Status.SPAM
+    reasons = [r for r in comment.spam_reasons if r["code"] == "BLOCKED_EMAIL"]
+    assert reasons == [
+        {
+            "code": "BLOCKED_EMAIL",
+            "detail": f"The author's email is blocked (block {made['id']}).",
+            "effect": "spam",
+            "weight": 0.0,
+        }
+    ]
+    item = client.get(f"/api/v1/moderation/comments/{comment_id}", headers=moderator).json
+    assert "BLOCKED_EMAIL" in {r["code"] for r in item["verdict"]["reasons"]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "submission", "code"),
+    [
+        ({"kind": "ip", "value": "192.0.2.0/24"}, {"ip": "192.0.2.1"}, "BLOCKED_IP"),
+        ({"kind": "domain", "value": "bots.example"}, {"email": "a@bots.example"}, "BLOCKED_EMAIL"),
+        ({"kind": "word", "value": "free money"}, {"body": "Get FREE money"}, "BANNED_WORD"),
+    ],
+)
+def test_every_kind_of_block_shows_in_the_spam_reasons(
+    client: FlaskClient,
+    moderator: dict[str, str],
+    site: Site,
+    submit: Any,
+    run_check: Any,
+    fields: dict[str, str],
+    submission: dict[str, str],
+    code: str,
+) -> None:
+    block(client, moderator, **fields)
+    fields_of_submission = dict(submission)
+    body = fields_of_submission.pop("body", "Hello there.")
+    comment = run_check(submit(body, **fields_of_submission))
+    assert comment.status == Status.SPAM
+    assert code in {r["code"] for r in comment.spam_reasons}
+
+
+def test_an_email_block_stores_only_a_keyed_digest(
+    client: FlaskClient, moderator: dict[str, str], site: Site, session: Session
+) -> None:
+    made = block(client, moderator, kind="email", value="troll@example.com")
+    assert (made["value"], made["hashed"]) == (None, True)
+    rows = session.execute(text("SELECT * FROM blocks")).all()
+    assert "troll" not in str(rows)
+
+
+def test_a_moderator_can_block_a_comments_author_and_address_without_seeing_them(
+    client: FlaskClient, moderator: dict[str, str], rejecting: Site, submit: Any
+) -> None:
+    comment_id = submit("Abusive.", email="troll@example.com", ip="198.51.100.66")
+    by_email = block(client, moderator, kind="email", comment_id=comment_id)
+    by_address = block(client, moderator, kind="ip", comment_id=comment_id)
+    assert by_email["value"] is None and by_address["value"] is None
+    submit("Again.", email="troll@example.com", ip="192.0.2.1", expect=403)
+    submit("Again.", email="other@example.com", ip="198.51.100.66", expect=403)
+    submit("Fine.", email="other@example.com", ip="192.0.2.1")
+
+
+def test_an_expired_block_no_longer_applies(
+    client: FlaskClient, moderator: dict[str, str], rejecting: Site, submit: Any, session: Session
+) -> None:
+    made = block(client, moderator, kind="domain", value="spam.example", expires_in_days=1)
+    submit("Hi.", email="a@spam.example", expect=403)
+    session.get_one(Block, made["id"]).expires_at = utcnow() - dt.timedelta(seconds=1)
+    session.commit()
+    submit("Hi.", email="a@spam.example")
+    assert client.get(BLOCKS, headers=moderator).json["blocks"] == []
+    listed = client.get(BLOCKS, query_string={"expired": "true"}, headers=moderator).json
+    assert [b["id"] for b in listed["blocks"]] == [made["id"]]
+
+
+def test_lifting_a_block_lets_the_next_submission_through(
+    client: FlaskClient,
+    moderator: dict[str, str],
+    rejecting: Site,
+    submit: Any,
+    session: Session,
+    documented: Any,
+) -> None:
+    made = block(client, moderator, kind="word", value="casino")
+    submit("casino", expect=422)
+    lifted = client.delete(f"{BLOCKS}/{made['id']}", headers=moderator)
+    documented(lifted, "/api/v1/moderation/sites/{site}/blocks/{block_id}", "delete")
+    assert lifted.status_code == 204
+    submit("casino")
+    actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == [Action.BLOCK, Action.UNBLOCK]
+    assert client.delete(f"{BLOCKS}/{made['id']}", headers=moderator).status_code == 404
+
+
+def test_blocks_list_newest_first_as_documented(
+    client: FlaskClient, moderator: dict[str, str], site: Site, documented: Any
+) -> None:
+    first = block(client, moderator, kind="word", value="one")
+    second = block(client, moderator, kind="ip", value="10.0.0.0/8", note="Office")
+    response = client.get(BLOCKS, headers=moderator)
+    documented(response, "/api/v1/moderation/sites/{site}/blocks", "get")
+    assert [b["id"] for b in response.json["blocks"]] == [second["id"], first["id"]]
+    assert response.json["blocks"][0]["note"] == "Office"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"kind": "person", "value": "x"}, "kind"),
+        ({"kind": "email"}, "value"),
+        ({"kind": "email", "value": "not an email"}, "value"),
+        ({"kind": "domain", "value": "not a domain"}, "value"),
+        ({"kind": "ip", "value": "300.1.1.1/8"}, "value"),
+        ({"kind": "word", "value": "(unclosed", "regex": True}, "value"),
+        ({"kind": "word", "value": "x" * 201}, "value"),
+        ({"kind": "word", "comment_id": 1}, "comment_id"),
+        ({"kind": "email", "comment_id": 999}, None),
+        ({"kind": "word", "value": "x", "expires_in_days": 0}, "expires_in_days"),
+        ({"kind": "word", "value": "x", "expires_at": "soon"}, "expires_at"),
+    ],
+)
+def test_bad_blocks_are_refused(
+    client: FlaskClient,
+    moderator: dict[str, str],
+    site: Site,
+    fields: dict[str, Any],
+    field: str | None,
+    documented: Any,
+) -> None:
+    response = client.post(BLOCKS, json=fields, headers=moderator)
+    documented(response, "/api/v1/moderation/sites/{site}/blocks", "post")
+    if field is None:
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 422
+        assert response.json["errors"][0]["field"] == field
