@@ -23,6 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # CELERY is merged, not replaced, so a test can change one Celery setting.
         app.config["CELERY"].update(overrides.pop("CELERY", {}))
         app.config.from_mapping(overrides)
+    if app.config["INSTANCE_PATH"]:
+        app.instance_path = str(app.config["INSTANCE_PATH"])
     logging.getLogger("service").setLevel(app.config["LOG_LEVEL"])
 
     from service import extensions, web

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from service.db import session_scope, utcnow
 from service.errors import VettedError
@@ -199,8 +200,12 @@ def dev_command(host: str, port: int) -> None:
         ],
     )
     click.echo(f"Vetted on http://{host}:{port}/ (demo article), worker pid {worker.pid}")
+    # SIGTERM (kill, a process manager) stops like Ctrl+C, so the worker is stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # Not app.run(): Flask ignores that inside a CLI command and would return at once.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:

@@ -80,6 +80,10 @@ DEFAULTS: dict[str, Any] = {
     "MODERATION_BULK_MAX": 500,
     # Creates the `demo` site on start (make run).
     "DEMO_SITE": False,
+    # The folder of the embedded setup's files (SQLite database and broker, generated keys,
+    # beat schedule). Default: instance/ beside the code; a test or a second `make run` sets
+    # its own.
+    "INSTANCE_PATH": None,
     # Log level of the service's own loggers.
     "LOG_LEVEL": "INFO",
     # Webhooks: plain http endpoint URLs (development only; production needs https).

@@ -133,19 +133,19 @@ ol{list-style:none;margin:0;padding:0}
 .vt-card:focus-visible{outline:2px solid var(--vt-focus);outline-offset:4px}
 .vt-featured>.vt-card{border-left:3px solid var(--vt-accent);padding-left:.75em}
 .vt-is-pending>.vt-card{background:var(--vt-soft);padding:.75em;border:1px dashed var(--vt-border)}
-.vt-meta{display:flex;align-items:center;flex-wrap:wrap;gap:.15em .6em;font-size:.925em}
+.vt-meta{display:flex;align-items:center;flex-wrap:wrap;gap:.15em .6em}
 .vt-avatar{width:var(--vt-avatar);height:var(--vt-avatar);border-radius:var(--vt-radius);flex:none;
 margin-right:.15em;background:var(--vt-soft)}
 .vt-avatar rect{fill:var(--vt-soft)}
-.vt-author{font-weight:700}
+.vt-author{font-weight:700;font-size:.925em}
 .vt-author a{color:inherit;text-decoration:underline;text-decoration-color:var(--vt-border);text-underline-offset:.15em}
 .vt-author a:hover{text-decoration-color:currentColor}
-.vt-time,.vt-edited{color:var(--vt-muted);font-size:.925em}
+.vt-time,.vt-edited{color:var(--vt-muted);font-size:.85em}
 .vt-edited::before{content:"· "}
-.vt-badge{font-size:.75em;font-weight:700;letter-spacing:.03em;color:var(--vt-accent);border:1px solid currentColor;
+.vt-badge{font-size:.7em;font-weight:700;letter-spacing:.03em;color:var(--vt-accent);border:1px solid currentColor;
 border-radius:99em;padding:0 .6em}
 .vt-pending,.vt-content,.vt-actions{margin:.35em 0 0 calc(var(--vt-avatar) + .75em)}
-.vt-pending{display:block;font-size:.9em;color:var(--vt-muted)}
+.vt-pending{display:block;font-size:.9em;color:var(--vt-muted);margin-left:calc((var(--vt-avatar) + .75em)/.9)}
 .vt-content>:first-child{margin-top:0}
 .vt-content>:last-child{margin-bottom:0}
 .vt-content p,.vt-content ul,.vt-content ol,.vt-content pre,.vt-content blockquote{margin:0 0 .7em}
@@ -169,6 +169,7 @@ border-radius:var(--vt-radius);padding:.55em 1.25em;font-weight:600;cursor:point
 .vt-secondary{background:transparent;color:var(--vt-accent)}
 .vt-more{display:block;margin:0 auto 1.5em}
 .vt-respond{position:relative;margin-top:2em;padding-top:1.25em;border-top:1px solid var(--vt-border)}
+.vt:has(.vt-thread:empty) .vt-respond-home>.vt-respond{margin-top:0;padding-top:0;border-top:0}
 .vt-comment>.vt-respond{margin:1em 0 0 calc(var(--vt-avatar) + .75em);padding:1em;border:1px solid var(--vt-border);
 background:var(--vt-soft)}
 .vt-respond-head{display:flex;flex-wrap:wrap;align-items:baseline;gap:.25em 1em;margin-bottom:.4em}
@@ -391,8 +392,11 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
     async start() {
       this.noticeText.textContent = this.t('loading');
       this.retryButton.hidden = true;
+      // A reader waiting on a decision revalidates the thread (a cheap 304 via the ETag): a
+      // copy cached from before the approval would show their comment but not count it.
+      const waiting = storage.get(this.pendingKey, []);
       const own = this.fetchOwnComments();
-      const loaded = await this.loadPage(true);
+      const loaded = await this.loadPage(true, Array.isArray(waiting) && waiting.length > 0);
       const comments = await own;
       if (!loaded) return;
       comments.forEach((comment) => this.ownComments.set(comment.id, comment));
@@ -561,15 +565,15 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       return `/articles/${article}/comments?${new URLSearchParams(params)}`;
     }
 
-    /** Loads the first page (reset) or the next one; true when it worked. */
-    async loadPage(reset) {
+    /** Loads the first page (reset) or the next one, past the HTTP cache if asked; true when it worked. */
+    async loadPage(reset, revalidate) {
       const generation = reset ? ++this.generation : this.generation;
       const params = { sort: this.sort, limit: PAGE_SIZE };
       if (!reset && this.cursor) params.cursor = this.cursor;
       this.moreButton.disabled = true;
       let result;
       try {
-        result = await this.request(this.threadPath(params));
+        result = await this.request(this.threadPath(params), revalidate ? { cache: 'no-cache' } : {});
       } catch {
         result = null;
       }
