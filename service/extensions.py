@@ -55,6 +55,11 @@ def _embedded_defaults(app: Flask) -> None:
 def _load_keys(app: Flask) -> None:
     """Keys from the config; for an embedded SQLite setup, generated once into the instance."""
     names = ("SECRET_KEY", "ENCRYPTION_KEYS", "HASH_KEY")
+    for name in ("SECRET_KEY", "HASH_KEY"):
+        # VETTED_ values are parsed as JSON when they can be, so a key of digits arrives as
+        # an int; keys are text.
+        if isinstance(app.config.get(name), int | float):
+            app.config[name] = str(app.config[name])
     missing = [n for n in names if not app.config.get(n)]
     if not missing:
         return

@@ -133,6 +133,18 @@ def test_processes_starting_together_share_one_set_of_keys(tmp_path: Path) -> No
     assert json.loads(path.read_text()) == results[0]
 
 
+def test_keys_that_look_like_numbers_in_the_environment_stay_text(
+    instance: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    # VETTED_ values are parsed as JSON when they can be: 20240101 would become an int.
+    clean_env.setenv("VETTED_HASH_KEY", "20240101")
+    clean_env.setenv("VETTED_SECRET_KEY", "123456")
+    app = create_app()
+    assert (app.config["HASH_KEY"], app.config["SECRET_KEY"]) == ("20240101", "123456")
+    assert len(vault(app).email_digest("ann@example.com")) == 64
+    app.extensions["vetted.engine"].dispose()
+
+
 @pytest.mark.parametrize("url", ["postgresql+psycopg://vetted@db/vetted", "mysql://x@db/x"])
 def test_a_server_database_without_keys_refuses_to_start(instance: Path, url: str) -> None:
     with pytest.raises(RuntimeError) as refused:
