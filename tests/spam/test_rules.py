@@ -231,29 +231,48 @@ def signal(weight: float = 0.0, effect: Effect = Effect.SCORE) -> Signal:
 
 
 @pytest.mark.parametrize(
-    ("weights", "verdict"),
+    ("weight", "verdict"),
     [
-        ([], Verdict.HAM),
-        ([0.49], Verdict.HAM),
-        ([0.5], Verdict.UNSURE),
-        ([0.3, 0.2], Verdict.UNSURE),
-        ([0.89], Verdict.UNSURE),
-        ([0.9], Verdict.SPAM),
-        ([0.6, 0.3], Verdict.SPAM),
-        ([0.7, 0.1, 0.1], Verdict.SPAM),
-        ([0.8, 0.8], Verdict.SPAM),
+        (0.0, Verdict.HAM),
+        (0.49, Verdict.HAM),
+        (0.5, Verdict.UNSURE),
+        (0.89, Verdict.UNSURE),
+        (0.9, Verdict.SPAM),
+        (1.0, Verdict.SPAM),
     ],
 )
-def test_decide_compares_the_score_with_the_thresholds(
-    weights: list[float], verdict: Verdict
+def test_decide_compares_one_signals_score_with_the_thresholds(
+    weight: float, verdict: Verdict
 ) -> None:
-    decision = decide([signal(w) for w in weights], spam_threshold=0.9, unsure_threshold=0.5)
+    decision = decide([signal(weight)], spam_threshold=0.9, unsure_threshold=0.5)
     assert decision.verdict == verdict
-    assert decision.score == pytest.approx(min(1.0, sum(weights)))
+    assert decision.score == pytest.approx(weight)
 
 
-def test_decide_caps_the_score_at_one() -> None:
-    assert decide([signal(0.8), signal(0.8)], 0.9, 0.5).score == 1.0
+def test_no_signal_is_ham_with_score_zero() -> None:
+    assert decide([], 0.9, 0.5) == Decision(Verdict.HAM, 0.0, ())
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [[0.3, 0.2], [0.6, 0.3], [0.7, 0.1, 0.1], [0.8, 0.8], [0.45, 0.45], [0.1] * 9, [0.3] * 3],
+)
+def test_signals_add_up_within_zero_and_one(weights: list[float]) -> None:
+    score = decide([signal(w) for w in weights], 0.9, 0.5).score
+    assert max(weights) < score <= 1.0
+
+
+@pytest.mark.parametrize(
+    "weights", [[0.6, 0.3], [0.3, 0.2], [0.1] * 5, [0.7, 0.2], [0.45, 0.05], [0.3] * 3]
+)
+def test_the_verdict_agrees_with_the_score_it_reports(weights: list[float]) -> None:
+    # 0.6 + 0.3 is 0.8999... in floats: the verdict must follow the score as stored.
+    for spam_threshold in (0.5, 0.9, 0.99):
+        decision = decide([signal(w) for w in weights], spam_threshold, unsure_threshold=0.5)
+        expected = Verdict.SPAM if decision.score >= spam_threshold else Verdict.UNSURE
+        if decision.score < 0.5:
+            expected = Verdict.HAM
+        assert decision.verdict == expected, (weights, spam_threshold, decision.score)
 
 
 def test_decide_uses_the_sites_thresholds() -> None:
