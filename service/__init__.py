@@ -32,6 +32,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     web.init_app(app)
 
+    from service.spam import hooks as spam_hooks
+
+    spam_hooks.init_app(app)
+
     from service.comments.views import bp as comments_bp
     from service.meta.views import bp as meta_bp
     from service.moderation.views import bp as moderation_bp
@@ -81,5 +85,9 @@ def periodic_tasks(app: Flask) -> dict[str, dict[str, Any]]:
         "dispatch-due-webhooks": {
             "task": "workers.webhooks.dispatch_due_deliveries",
             "schedule": float(app.config["WEBHOOK_DISPATCH_INTERVAL"]),
+        },
+        "retrain-site-spam-models": {
+            "task": "workers.spam.retrain_site_models",
+            "schedule": float(app.config["SPAM_RETRAIN_INTERVAL"]),
         },
     }

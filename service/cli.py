@@ -48,6 +48,10 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(webhook_group)
 
+    from service.spam.cli import spam_group
+
+    app.cli.add_command(spam_group)
+
 
 def _fail_on_domain_errors(func: Any) -> Any:
     """Prints a domain error as a one-line message and exits 1, instead of a traceback."""

@@ -47,6 +47,33 @@ DEFAULTS: dict[str, Any] = {
     "SPAM_CHECK_REQUEUE_AFTER": 180,
     # How often (seconds) beat looks for such comments.
     "SPAM_CHECK_REQUEUE_INTERVAL": 60,
+    # The classifier's base model: a file written by `vetted spam train --out DIR`
+    # (DIR/base.npz). None: the model shipped in service/spam/model/. Sites adapt it to their
+    # moderators' feedback; a new base model retrains every site's adaptation.
+    "SPAM_MODEL_PATH": None,
+    # How often (seconds) beat retrains the models of sites whose feedback changed since their
+    # last training. Each spam/ham decision also queues its site's retraining at once; this
+    # catches up on any the broker lost.
+    "SPAM_RETRAIN_INTERVAL": 300,
+    # FLOOD: an author or an address with this many comments on the site in the last
+    # SPAM_FLOOD_WINDOW seconds has its next ones held; with twice as many, marked spam.
+    "SPAM_FLOOD_MAX": 5,
+    "SPAM_FLOOD_WINDOW": 60,
+    # REPEAT_POST across articles: the same text by another author on another article of the
+    # site within this many seconds (a campaign). Shorter texts ("Great piece!") repeat
+    # innocently, so only texts of SPAM_REPEAT_MIN_LENGTH characters or more count.
+    "SPAM_REPEAT_WINDOW": 24 * 3600,
+    "SPAM_REPEAT_MIN_LENGTH": 20,
+    # Akismet (optional). Without an API key nothing leaves the machine; with one, the worker
+    # also sends each comment (text, author, email, address, user agent) to Akismet's
+    # comment-check and reports moderators' spam/ham decisions back. The blog URL is the site
+    # registered with the key.
+    "AKISMET_API_KEY": None,
+    "AKISMET_BLOG_URL": None,
+    # Akismet's API root; tests point it at a local server that speaks the same protocol.
+    "AKISMET_API_URL": "https://rest.akismet.com",
+    # Seconds to wait for Akismet before checking without it (the verdict must not wait long).
+    "AKISMET_TIMEOUT": 1.0,
     # Rate limits for submissions, per client address and site (flask-limiter syntax).
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_SUBMIT": "5 per minute;50 per day",

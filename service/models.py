@@ -4,6 +4,7 @@ from service.comments.models import Comment
 from service.moderation.models import ApiToken, AuditEntry, Block, CommentChange
 from service.sites.models import Article, Site
 from service.spam.feedback import SpamFeedback
+from service.spam.models import SiteSpamModel
 from service.webhooks.models import Attempt, Delivery, Endpoint, Message
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "Endpoint",
     "Message",
     "Site",
+    "SiteSpamModel",
     "SpamFeedback",
 ]

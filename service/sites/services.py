@@ -31,9 +31,14 @@ SETTINGS: dict[str, Any] = {
     # Emails and email domains whose comments are spam.
     "blocked_emails": [],
     "blocked_domains": [],
-    # Verdict thresholds on the spam score (0..1).
-    "spam_threshold": 0.9,
-    "unsure_threshold": 0.5,
+    # Verdict thresholds on the spam score (0..1): spam at or above spam_threshold, held for a
+    # moderator (unsure) at or above unsure_threshold. None: the spam model's own, chosen on
+    # held-out data for at most 1 % of legitimate comments marked spam (service/spam/model).
+    "spam_threshold": None,
+    "unsure_threshold": None,
+    # Whether the text classifier scores comments. False: rules (and Akismet) only, e.g. for a
+    # site not in English, a language the shipped model never saw.
+    "spam_classifier": True,
     # What a moderator's block (service.moderation.blocks) does to a matching submission:
     # "hold" stores it and the spam check marks it spam, so the sender learns nothing;
     # "reject" refuses it with a clear message (403, or 422 for a blocked phrase).

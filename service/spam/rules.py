@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from service.comments.models import Comment
 from service.comments.rendering import count_links
+from service.comments.services import has_approved_comment
 from service.moderation.blocks import Author, author_text, email_domain, matching_blocks
 from service.moderation.models import BlockKind
 from service.sites.models import Site
+from service.spam.options import CheckOptions
 from service.spam.signals import Effect, Reason, Signal
 
 # Humans take more than this to read an article and write a comment.
@@ -29,6 +32,7 @@ class CheckContext:
     comment: Comment
     email: str | None
     address: str | None = None
+    options: CheckOptions = field(default_factory=CheckOptions)
 
 
 Rule = Callable[[CheckContext], list[Signal]]
@@ -116,6 +120,78 @@ def repeated_body(ctx: CheckContext) -> list[Signal]:
     return [Signal(Reason.REPEAT_POST, f"Same text as comment {earlier}.", weight=0.6)]
 
 
+def repeated_across_articles(ctx: CheckContext) -> list[Signal]:
+    """Another author posted the same text on another article of the site recently: a campaign."""
+    comment = ctx.comment
+    options = ctx.options
+    if len(comment.body.strip()) < options.repeat_min_length:
+        return []
+    since = comment.created_at - dt.timedelta(seconds=options.repeat_window)
+    query = select(Comment.id).where(
+        Comment.site_id == comment.site_id,
+        Comment.article_id != comment.article_id,
+        Comment.body == comment.body,
+        Comment.created_at >= since,
+        Comment.id < comment.id,
+    )
+    if comment.email_digest:
+        # The same author's repeats are repeated_body's, at any time and on any article.
+        query = query.where(
+            or_(Comment.email_digest.is_(None), Comment.email_digest != comment.email_digest)
+        )
+    earlier = ctx.session.scalar(query.order_by(Comment.id.desc()).limit(1))
+    if earlier is None:
+        return []
+    detail = f"Same text as comment {earlier} by another author on another article."
+    return [Signal(Reason.REPEAT_POST, detail, weight=0.6)]
+
+
+def flood(ctx: CheckContext) -> list[Signal]:
+    """A burst of comments from one address or one author on this site."""
+    comment = ctx.comment
+    options = ctx.options
+    sources = [
+        (label, column == digest)
+        for label, column, digest in (
+            ("address", Comment.ip_digest, comment.ip_digest),
+            ("author", Comment.email_digest, comment.email_digest),
+        )
+        if digest
+    ]
+    if not sources:
+        return []
+    since = comment.created_at - dt.timedelta(seconds=options.flood_window)
+    # One query for both counts: this runs on every comment, in the verdict's latency.
+    counts = ctx.session.execute(
+        select(*(func.count(Comment.id).filter(match) for _, match in sources)).where(
+            Comment.site_id == comment.site_id,
+            Comment.created_at >= since,
+            Comment.id < comment.id,
+            or_(*(match for _, match in sources)),
+        )
+    ).one()
+    # One burst is one finding: an author flooding from one address counts once, at its worst.
+    label, count = max(
+        zip((label for label, _ in sources), counts, strict=True), key=lambda x: x[1]
+    )
+    if count < options.flood_max:
+        return []
+    weight = 0.95 if count >= 2 * options.flood_max else 0.6
+    detail = f"{count} earlier comments from this {label} in {options.flood_window} s."
+    return [Signal(Reason.FLOOD, detail, weight=weight)]
+
+
+def new_commenter(ctx: CheckContext) -> list[Signal]:
+    """The author has no approved comment on this site yet (shown to moderators, no weight)."""
+    comment = ctx.comment
+    if not comment.email_digest:
+        return []
+    if has_approved_comment(ctx.session, ctx.site, comment.email_digest, before=comment.id):
+        return []
+    detail = "No earlier approved comment from this author on this site."
+    return [Signal(Reason.NEW_COMMENTER, detail, Effect.INFO)]
+
+
 _BLOCK_REASONS = {
     BlockKind.EMAIL: Reason.BLOCKED_EMAIL,
     BlockKind.DOMAIN: Reason.BLOCKED_EMAIL,
@@ -148,4 +224,7 @@ RULES: tuple[Rule, ...] = (
     honeypot,
     too_fast,
     repeated_body,
+    repeated_across_articles,
+    flood,
+    new_commenter,
 )
