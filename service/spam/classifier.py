@@ -26,7 +26,8 @@ from sklearn.naive_bayes import MultinomialNB
 
 from service.spam.features import TOKEN_PATTERN, FeatureSpace, FloatArray, LabelledText
 
-FORMAT_VERSION = 1
+# 2: marker tokens in the text blocks and a dense shape block (header "dense_weight").
+FORMAT_VERSION = 2
 MODEL_DIR = Path(__file__).parent / "model"
 BASE_MODEL_PATH = MODEL_DIR / "base.npz"
 # For models trained without a threshold search; the shipped model carries its own.
@@ -62,6 +63,9 @@ class TrainingConfig:
     # Naive Bayes log-odds added to the regression's logit: NB ranks rare spam words better.
     nb_weight: float = 0.1
     nb_alpha: float = 0.03
+    # Scale of the dense shape features (features.dense_features) next to the TF-IDF blocks,
+    # whose rows have unit norm; 0 leaves them out.
+    dense_weight: float = 2.0
     # Rarer terms are dropped: mostly one spammer's typos, they would double the model's size.
     min_df: int = 2
 
@@ -175,6 +179,7 @@ class SpamModel(_LinearScorer):
         """Serializes the model as a numpy archive of plain arrays."""
         header = {
             "format_version": FORMAT_VERSION,
+            "dense_weight": self.space.dense_weight,
             "spam_threshold": self.spam_threshold,
             "unsure_threshold": self.unsure_threshold,
             "metadata": self.metadata,
@@ -227,6 +232,7 @@ class SiteModel(_LinearScorer):
         """Serializes the site part only, tied to its base model by fingerprint."""
         header = {
             "format_version": FORMAT_VERSION,
+            "dense_weight": self.space.dense_weight,
             "base_fingerprint": self.base.fingerprint,
             "base_weight": self.base_weight,
             "feedback_count": self.feedback_count,
@@ -246,7 +252,8 @@ def _encode_space(space: FeatureSpace, coef: FloatArray, intercept: float) -> by
     """Returns the bytes that identify a linear model, for its fingerprint."""
     terms = "\n\n".join("\n".join(vocabulary) for vocabulary in space.vocabularies())
     idf = b"".join(idf.tobytes() for idf in space.idfs())
-    return terms.encode() + idf + coef.tobytes() + repr(intercept).encode()
+    dense = repr(space.dense_weight).encode()
+    return terms.encode() + idf + dense + coef.tobytes() + repr(intercept).encode()
 
 
 def _space_arrays(
@@ -271,6 +278,7 @@ def _read_space(data: bytes) -> tuple[FeatureSpace, FloatArray, float, dict[str,
     space = FeatureSpace.restore(
         [arrays[f"{name}_vocab"].tolist() for name in _BLOCKS],
         [arrays[f"{name}_idf"] for name in _BLOCKS],
+        float(header["dense_weight"]),
     )
     return space, arrays["coef"].astype(np.float64), float(arrays["intercept"]), header
 
@@ -323,7 +331,7 @@ def train(rows: Sequence[LabelledText], config: TrainingConfig | None = None) ->
     texts, labels = _sorted_rows(rows)
     if labels.all() or not labels.any():
         raise ValueError("training needs both spam and legitimate comments")
-    space = FeatureSpace.fit(texts, min_df=config.min_df)
+    space = FeatureSpace.fit(texts, min_df=config.min_df, dense_weight=config.dense_weight)
     features = space.matrix(texts)
     regression = LogisticRegression(C=config.c, solver="liblinear", max_iter=1000, random_state=0)
     regression.fit(features, labels)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import html
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +32,37 @@ _ANCHOR = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"']*)["'][^>]*>""", re.IGNO
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 _TOKEN = re.compile(TOKEN_PATTERN)
+
+# Marker tokens for what a comment contains rather than which words: links (to YouTube or
+# elsewhere), numbers, emoji, runs of punctuation, shouting and length. Spammers vary the words
+# between campaigns and videos; these shapes carry over to a video the model never saw.
+_URL = re.compile(
+    r"(https?://|www\.)\S+|\b\S+\.(com|net|org|ly|co|info|tk|me|us|be)\b(/\S*)?", re.IGNORECASE
+)
+_NUMBER = re.compile(r"\d+")
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+_REPEATED_PUNCTUATION = re.compile(r"([!?.])\1{2,}")
+_CAMPAIGN_PHRASES = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"subscri",
+        r"check (it )?out",
+        r"my channel",
+        r"channel",
+        r"my (new )?video",
+        r"please",
+        r"follow",
+        r"\bfree\b",
+        r"\bwin\b",
+        r"click",
+        r"visit",
+        r"money",
+        r"like (this|my)",
+        r"share",
+        r"\bplz\b|\bpls\b",
+    )
+)
+DENSE_SIZE = 9 + len(_CAMPAIGN_PHRASES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +127,58 @@ def load_rows(paths: Iterable[Path]) -> list[LabelledText]:
     return rows
 
 
+def _markers(text: str) -> list[str]:
+    """Returns the marker tokens of a text: its links, numbers, emoji, shouting and length."""
+    markers = []
+    for match in _URL.finditer(text):
+        link = match.group(0).lower()
+        youtube = "youtube" in link or "youtu.be" in link
+        markers += ["zzurl", "zzyturl" if youtube else "zzexturl"]
+    for pattern, marker in (
+        (_NUMBER, "zznum"),
+        (_EMOJI, "zzemoji"),
+        (_REPEATED_PUNCTUATION, "zzrep"),
+    ):
+        if pattern.search(text):
+            markers.append(marker)
+    letters = [char for char in text if char.isalpha()]
+    if len(letters) > 5 and sum(char.isupper() for char in letters) / len(letters) > 0.5:
+        markers.append("zzcaps")
+    markers.append(f"zzlen{min(int(math.log2(len(text.split()) + 1)), 7)}")
+    return markers
+
+
+# The word and char blocks preprocess each text in turn: the second call is a cache hit.
+@functools.lru_cache(maxsize=8)
 def preprocess(text: str) -> str:
-    """Lowercases and drops U+FEFF, which scoring must ignore as training did."""
-    return text.replace("\ufeff", "").lower()
+    """Lowercases, drops U+FEFF (scoring must ignore it as training did), adds marker tokens."""
+    text = text.replace("\ufeff", "")
+    return " ".join([text.lower(), *_markers(text)])
+
+
+def dense_features(text: str) -> FloatArray:
+    """Returns a text's shape features in [0, 1]: links, case, length, campaign phrases."""
+    text = text.replace("\ufeff", "")
+    letters = [char for char in text if char.isalpha()]
+    links = len(_URL.findall(text))
+    values = [
+        links > 0,
+        min(links, 3) / 3,
+        _ratio(sum(char.isupper() for char in letters), len(letters)),
+        math.log1p(len(text.split())) / 5,
+        math.log1p(len(text)) / 7,
+        _NUMBER.search(text) is not None,
+        _EMOJI.search(text) is not None,
+        _REPEATED_PUNCTUATION.search(text) is not None,
+        "!" in text,
+        *(pattern.search(text) is not None for pattern in _CAMPAIGN_PHRASES),
+    ]
+    return np.array(values, dtype=np.float64)
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    """Returns numerator / denominator, or 0.0 when the denominator is 0."""
+    return numerator / denominator if denominator else 0.0
 
 
 def new_vectorizers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]:
@@ -130,10 +212,11 @@ class _Block:
 
 
 class FeatureSpace:
-    """Word and char TF-IDF vectorizers stacked side by side into one feature vector."""
+    """Word and char TF-IDF blocks side by side, then dense_weight x dense_features() if > 0."""
 
-    def __init__(self, vectorizers: Sequence[TfidfVectorizer]) -> None:
+    def __init__(self, vectorizers: Sequence[TfidfVectorizer], dense_weight: float = 0.0) -> None:
         self.vectorizers = tuple(vectorizers)
+        self.dense_weight = float(dense_weight)
         self._blocks: list[_Block] = []
         offset = 0
         for vectorizer in self.vectorizers:
@@ -141,26 +224,30 @@ class FeatureSpace:
             idf = np.asarray(vectorizer.idf_, dtype=np.float64)
             self._blocks.append(_Block(vectorizer.build_analyzer(), vocabulary, idf, offset))
             offset += len(vocabulary)
-        self.size = offset
+        self.dense_offset = offset
+        self.size = offset + (DENSE_SIZE if self.dense_weight > 0 else 0)
 
     @classmethod
-    def fit(cls, texts: Sequence[str], min_df: int = 1) -> FeatureSpace:
+    def fit(cls, texts: Sequence[str], min_df: int = 1, dense_weight: float = 0.0) -> FeatureSpace:
         """Fits the vectorizers on the texts."""
         vectorizers = new_vectorizers(min_df)
         for vectorizer in vectorizers:
             vectorizer.fit(texts)
-        return cls(vectorizers)
+        return cls(vectorizers, dense_weight)
 
     @classmethod
     def restore(
-        cls, vocabularies: Sequence[Sequence[str]], idfs: Sequence[FloatArray]
+        cls,
+        vocabularies: Sequence[Sequence[str]],
+        idfs: Sequence[FloatArray],
+        dense_weight: float = 0.0,
     ) -> FeatureSpace:
         """Rebuilds a fitted space from each block's terms (in column order) and idf weights."""
         vectorizers = new_vectorizers()
         for vectorizer, vocabulary, idf in zip(vectorizers, vocabularies, idfs, strict=True):
             vectorizer.vocabulary_ = {term: column for column, term in enumerate(vocabulary)}
             vectorizer.idf_ = np.asarray(idf, dtype=np.float64)
-        return cls(vectorizers)
+        return cls(vectorizers, dense_weight)
 
     def vocabularies(self) -> list[list[str]]:
         """Returns each block's terms in column order."""
@@ -174,7 +261,11 @@ class FeatureSpace:
 
     def matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Returns the feature matrix of many texts, computed by scikit-learn."""
-        return sp.hstack([v.transform(texts) for v in self.vectorizers], format="csr")
+        blocks = [v.transform(texts) for v in self.vectorizers]
+        if self.dense_weight > 0:
+            dense = np.array([dense_features(text) for text in texts]).reshape(-1, DENSE_SIZE)
+            blocks.append(sp.csr_matrix(self.dense_weight * dense))
+        return sp.hstack(blocks, format="csr")
 
     def weights(self, text: str) -> tuple[IntArray, FloatArray]:
         """Returns one text's non-zero feature columns and values, equal to matrix()'s row."""
@@ -192,6 +283,11 @@ class FeatureSpace:
             tf_idf = (1.0 + np.log(tf)) * block.idf[index]
             columns.append(index + block.offset)
             values.append(tf_idf / np.sqrt(tf_idf @ tf_idf))
+        if self.dense_weight > 0:
+            dense = self.dense_weight * dense_features(text)
+            index = np.flatnonzero(dense)
+            columns.append(index.astype(np.int64) + self.dense_offset)
+            values.append(dense[index])
         if not columns:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         return np.concatenate(columns), np.concatenate(values)
@@ -208,31 +304,48 @@ class FeatureSpace:
         """Splits x . coef among the text's whitespace-separated words."""
         # Each feature's weight is shared equally by the words it was drawn from, so the shares
         # add up to x . coef and a moderator sees whole words rather than n-gram fragments.
+        # Features of the whole text (markers, dense shape features) are shared by all words.
         columns, values = self.weights(text)
         by_column = dict(zip(columns.tolist(), (values * coef[columns]).tolist(), strict=True))
         originals = text.split()
         totals: dict[str, float] = defaultdict(float)
+        placed = 0.0
         for block, owners in zip(self._blocks, self._owners(originals), strict=True):
             for term, indexes in owners.items():
                 column = block.vocabulary.get(term)
                 if column is None or column + block.offset not in by_column:
                     continue
                 share = by_column[column + block.offset] / len(indexes)
+                placed += by_column[column + block.offset]
                 for index in indexes:
                     totals[originals[index].lower()] += share
+        for word in originals:
+            totals[word.lower()] += (sum(by_column.values()) - placed) / len(originals)
         display = {word.lower(): word for word in reversed(originals)}
         return {display[key]: value for key, value in totals.items()}
 
     def _owners(self, words: Sequence[str]) -> list[dict[str, list[int]]]:
         """Maps each block's terms to the indexes of the words they are drawn from."""
-        tokens = [(t, i) for i, word in enumerate(words) for t in _TOKEN.findall(preprocess(word))]
+        plain = [word.replace("\ufeff", "").lower() for word in words]
+        tokens = [(t, i) for i, word in enumerate(plain) for t in _TOKEN.findall(word)]
         word_owners: dict[str, list[int]] = defaultdict(list)
         for n in range(WORD_NGRAMS[0], WORD_NGRAMS[1] + 1):
             for start in range(len(tokens) - n + 1):
                 window = tokens[start : start + n]
                 word_owners[" ".join(token for token, _ in window)].extend(i for _, i in window)
         char_owners: dict[str, list[int]] = defaultdict(list)
-        for index, word in enumerate(words):
-            for gram in self._blocks[1].analyzer(word):
+        for index, word in enumerate(plain):
+            for gram in _char_wb_grams(word):
                 char_owners[gram].append(index)
         return [word_owners, char_owners]
+
+
+def _char_wb_grams(word: str) -> list[str]:
+    """Returns the char_wb n-grams scikit-learn draws from one lowercased word."""
+    padded = f" {word} "
+    grams = []
+    for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1):
+        grams += [padded[start : start + n] for start in range(max(len(padded) - n + 1, 1))]
+        if len(padded) <= n:
+            break
+    return grams

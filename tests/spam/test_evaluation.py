@@ -98,8 +98,8 @@ def test_train_validated_picks_config_and_thresholds_from_held_out_sites() -> No
     grid = [TrainingConfig(c=1.0, min_df=1), TrainingConfig(c=10.0, min_df=1)]
     model = train_validated(rows, grid)
     assert model.metadata["config"] in [
-        {"c": 1.0, "nb_weight": 0.1, "nb_alpha": 0.03, "min_df": 1},
-        {"c": 10.0, "nb_weight": 0.1, "nb_alpha": 0.03, "min_df": 1},
+        {"c": 1.0, "nb_weight": 0.1, "nb_alpha": 0.03, "dense_weight": 2.0, "min_df": 1},
+        {"c": 10.0, "nb_weight": 0.1, "nb_alpha": 0.03, "dense_weight": 2.0, "min_df": 1},
     ]
     assert 0 <= model.unsure_threshold <= model.spam_threshold <= 1
     assert set(model.metadata["validation"]) == {"held_out_f1", "platt_slope", "platt_offset"}
