@@ -122,6 +122,17 @@ def _flag(value: str) -> bool:
     raise ValueError("Use true or false.")
 
 
+def query_flag(args: Mapping[str, str], name: str) -> bool:
+    """A true/false query parameter (absent: false), or Invalid."""
+    raw = args.get(name)
+    if not raw:
+        return False
+    try:
+        return _flag(raw)
+    except ValueError as exc:
+        raise Invalid.field(name, str(exc)) from exc
+
+
 def _email(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("Enter an email address.")

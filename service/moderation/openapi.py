@@ -111,7 +111,8 @@ PATHS: dict[str, Any] = {
                 "200": {
                     **json_content("ModerationCommentDetail", "The comment."),
                     "headers": _ETAG,
-                }
+                },
+                "422": problem_response("reveal is not true or false."),
             },
             parameters=[_COMMENT, _REVEAL],
         ),
@@ -156,7 +157,10 @@ PATHS: dict[str, Any] = {
     f"{_PREFIX}/sites/{{site}}/blocks": {
         "get": _op(
             "A site's blocks",
-            {"200": json_content("BlockList", "Live blocks, newest first.")},
+            {
+                "200": json_content("BlockList", "Live blocks, newest first."),
+                "422": problem_response("expired is not true or false."),
+            },
             parameters=[_SITE, _query("expired", {"type": "boolean"}, "Include expired.")],
         ),
         "post": _op(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -61,7 +61,7 @@ def read_queue(
 
 def status_counts(session: Session, query: QueueFilter) -> dict[str, int]:
     """How many comments match the filter in each status (the status filter left out)."""
-    counting: Select[Any] = select(Comment.status, func.count()).select_from(Comment)
+    counting = select(Comment.status, func.count()).select_from(Comment)
     stmt = _filtered(counting, query, with_status=False).group_by(Comment.status)
     counts = {status.value: 0 for status in Status}
     for status, count in session.execute(stmt):
@@ -69,7 +69,10 @@ def status_counts(session: Session, query: QueueFilter) -> dict[str, int]:
     return counts
 
 
-def _filtered(stmt: Select[Any], query: QueueFilter, with_status: bool) -> Select[Any]:
+_Columns = TypeVarTuple("_Columns")
+
+
+def _filtered(stmt: Select[*_Columns], query: QueueFilter, with_status: bool) -> Select[*_Columns]:
     stmt = stmt.where(Comment.site_id.in_(query.site_ids))
     if with_status and query.status is not None:
         stmt = stmt.where(Comment.status == query.status)

@@ -29,6 +29,7 @@ from service.moderation.forms import (
     parse_decision,
     parse_patch,
     parse_queue_args,
+    query_flag,
 )
 from service.moderation.models import Action
 from service.moderation.presenters import (
@@ -105,8 +106,7 @@ def comment_detail(comment_id: int) -> Response:
     """One comment with its context and its decision history; ETag is its version."""
     session = db()
     comment = _own_comment(session, comment_id)
-    reveal = request.args.get("reveal", "").lower() in ("1", "true", "yes")
-    view = _present(session, [comment], reveal)[0]
+    view = _present(session, [comment], query_flag(request.args, "reveal"))[0]
     view["history"] = [change_view(c) for c in comment_changes(session, comment)]
     session.commit()
     return json_response(view, headers={"ETag": _etag(comment)})
@@ -208,8 +208,7 @@ def blocks(site: str) -> Response:
     """A site's live blocks (``?expired=true`` adds the expired ones)."""
     session = db()
     target = principal_site(session, site)
-    expired = request.args.get("expired", "").lower() in ("1", "true", "yes")
-    found = list_blocks(session, target, include_expired=expired)
+    found = list_blocks(session, target, include_expired=query_flag(request.args, "expired"))
     return json_response({"blocks": [block_view(b, target) for b in found]})
 
 

@@ -224,3 +224,11 @@ def test_bad_blocks_are_refused(
     else:
         assert response.status_code == 422
         assert response.json["errors"][0]["field"] == field
+
+
+def test_listing_refuses_an_expired_flag_that_is_not_true_or_false(
+    client: FlaskClient, moderator: dict[str, str], site: Site
+) -> None:
+    response = client.get(BLOCKS, query_string={"expired": "maybe"}, headers=moderator)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "expired"

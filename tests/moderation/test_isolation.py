@@ -34,6 +34,7 @@ class Endpoint:
 
 
 ENDPOINTS = [
+    Endpoint("GET", "/sites", foreign=200),
     Endpoint("GET", "/comments?site=news"),
     Endpoint("GET", "/comments/{comment}"),
     Endpoint("POST", "/comments/{comment}/decision", {"action": "approve"}),
@@ -105,9 +106,18 @@ def label(endpoint: Endpoint) -> str:
     return f"{endpoint.method} {endpoint.path}"
 
 
+def documented_path(endpoint: Endpoint) -> str:
+    """The endpoint's path as the OpenAPI document writes it."""
+    path = endpoint.path.partition("?")[0].replace(ARTICLE, "{article}")
+    path = path.replace("/sites/news/", "/sites/{site}/")
+    for name in ("comment", "block", "token"):
+        path = path.replace("{" + name + "}", "{" + name + "_id}")
+    return "/api/v1/moderation" + path
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=label)
 def test_every_endpoint_refuses_every_wrong_credential(
-    client: FlaskClient, world: World, endpoint: Endpoint
+    client: FlaskClient, world: World, endpoint: Endpoint, documented: Any
 ) -> None:
     own = "admin" if endpoint.role == Role.ADMIN else "moderator"
     cases: list[tuple[str, dict[str, str], int]] = [
@@ -125,6 +135,7 @@ def test_every_endpoint_refuses_every_wrong_credential(
         response = call(client, endpoint, world, headers)
         assert response.status_code == expected, (case, response.get_json())
         assert response.headers["Cache-Control"] == "no-store", case
+        documented(response, documented_path(endpoint), endpoint.method.lower())
         if expected == 401:
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
             assert response.content_type == "application/problem+json"

@@ -290,3 +290,12 @@ def test_queue_spans_every_site_of_the_token_unless_one_is_named(
     both = {"Authorization": f"Bearer {issue(Role.MODERATOR, 'news', 'sports')}"}
     assert ids(client.get(QUEUE, headers=both)) == [on_news, on_sports]
     assert ids(client.get(QUEUE, query_string={"site": "sports"}, headers=both)) == [on_sports]
+
+
+def test_detail_refuses_a_reveal_that_is_not_true_or_false(
+    client: FlaskClient, moderator: dict[str, str], submit: Any, session: Session
+) -> None:
+    response = client.get(f"{QUEUE}/{submit('Hm.')}?reveal=perhaps", headers=moderator)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "reveal"
+    assert session.scalars(select(AuditEntry)).all() == []
