@@ -98,7 +98,11 @@ def test_vetted_dev_serves_the_demo_publishes_through_its_worker_and_stops_clean
         assert fetch(base + "/healthz") == (200, '{"status":"ok"}')
         worker_pid = int(re.search(r"worker pid (\d+)", log.read_text()).group(1))  # type: ignore[union-attr]
 
-        comment = {"name": "Newcomer", "email": "new@example.org", "body": "Tried make run."}
+        comment = {
+            "name": "Newcomer",
+            "email": "new@example.org",
+            "body": "Nice to read some good local news for a change. Well done to the volunteers.",
+        }
         status, answer = fetch(base + THREAD, comment)
         assert status == 202, answer
         comment_id = json.loads(answer)["id"]
