@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, Request, sync_playwright
+from sqlalchemy import select
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request as WsgiRequest
@@ -194,6 +195,13 @@ class Service:
             set_status(session, comment, Status.APPROVED)
             session.commit()
             return comment.id
+
+    def stored_bodies(self, site: str) -> list[str]:
+        """The bodies of every comment stored for ``site``, whatever its status."""
+        with self.app.app_context(), session_scope(sessions(self.app)) as session:
+            site_id = site_by_slug(session, site).id
+            query = select(Comment.body).where(Comment.site_id == site_id).order_by(Comment.id)
+            return list(session.scalars(query))
 
     def comment(self, comment_id: int) -> Comment:
         """A comment as stored now."""

@@ -89,6 +89,23 @@ def test_widget_works_on_another_origins_page_under_a_strict_csp(
     ]
 
 
+def test_site_without_allowed_origins_is_read_but_not_written_from_another_origin(
+    service: Service, page: Page
+) -> None:
+    site = service.make_site()
+    service.seed_comment(site, "open-read", "Anyone may read this.")
+    page.goto(
+        service.foreign_page_url(host_page(service.url + "/widget.js", snippet(site, "open-read")))
+    )
+    expect(page.locator("[data-testid=comment-count]")).to_have_text("1 comment")
+
+    write_comment(page, "Sent from a page the site never allowed.")
+    expect(page.locator("[role=status]")).to_have_class(re.compile(r"\bvt-bad\b"))
+    expect(page.locator("[name=body]")).to_have_value("Sent from a page the site never allowed.")
+    expect(page.locator(".vt-is-pending")).to_have_count(0)
+    assert service.stored_bodies(site) == ["Anyone may read this."]
+
+
 def test_several_widgets_on_one_page_keep_their_own_threads(
     service: Service, page: Page, watch: Watch
 ) -> None:
