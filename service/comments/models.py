@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,6 +48,19 @@ class Comment(Base):
     __table_args__ = (
         # The thread read: an article's approved top-level comments in order.
         Index("ix_comments_thread", "article_id", "status", "parent_id", "created_at", "id"),
+        # The public thread's pages: only published top-level comments, in order, so a page
+        # of a 10,000-comment thread reads its 20 rows and no more.
+        Index(
+            "ix_comments_published_roots",
+            "article_id",
+            "featured",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'approved' AND parent_id IS NULL"),
+            sqlite_where=text("status = 'approved' AND parent_id IS NULL"),
+        ),
+        # ON DELETE CASCADE from a parent looks its replies up by parent_id.
+        Index("ix_comments_parent", "parent_id"),
         # The replies of a page of top-level comments.
         Index("ix_comments_root", "root_id", "status", "created_at"),
         # The moderation queue.
