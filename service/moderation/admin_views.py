@@ -23,6 +23,8 @@ from service.moderation.models import Action, Role
 from service.moderation.presenters import audit_view, site_settings_view, token_view
 from service.moderation.settings import parse_settings
 from service.sites.models import Site
+from service.spam.hooks import RETRAIN_SITE_MODEL
+from service.tasks import enqueue
 from service.web import json_response, request_fields
 
 bp = Blueprint("admin", __name__)
@@ -176,6 +178,8 @@ def erase(site: str) -> Response:
     email, mode = parse_subject(request_fields())
     done = erase_subject(session, vault(), target, email, principal().actor, mode)
     session.commit()
+    if done.feedback_touched:
+        enqueue(RETRAIN_SITE_MODEL, target.id)
     return json_response(
         {
             "comments": done.comments,

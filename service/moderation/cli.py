@@ -13,6 +13,8 @@ from service.moderation.audit import Actor
 from service.moderation.dsr import EraseMode, erase_subject, export_subject
 from service.moderation.forms import parse_subject
 from service.sites.services import site_by_slug
+from service.spam.hooks import RETRAIN_SITE_MODEL
+from service.tasks import enqueue
 
 
 @click.group("privacy")
@@ -61,6 +63,8 @@ def privacy_erase(site: str, email: str, mode: str | None, yes: bool) -> None:
             session.commit()
     except VettedError as exc:
         raise click.ClickException(exc.detail) from exc
+    if done.feedback_touched:
+        enqueue(RETRAIN_SITE_MODEL, target.id)
     click.echo(
         f"erased: {done.comments} comments ({done.mode.value}), "
         f"{done.blocks_removed} blocks, {done.feedback_removed} feedback rows"

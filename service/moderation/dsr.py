@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,7 @@ from service.spam.feedback import SpamFeedback
 
 ANONYMOUS = "Anonymous"
 REDACTED = "[removed]"
+Scrub = Callable[[str], str]
 
 
 class EraseMode(StrEnum):
@@ -50,6 +53,9 @@ class Erasure:
     mode: EraseMode
     blocks_removed: int
     feedback_removed: int
+    # Feedback rows removed or scrubbed: the site's spam model learned from them and must be
+    # trained again, or it would keep the author's words.
+    feedback_touched: int = 0
 
 
 def authored(session: Session, vault: Vault, site: Site, email: str) -> list[Comment]:
@@ -120,7 +126,7 @@ def erase_subject(
     for comment in comments:
         _erase_comment(session, comment, mode, scrub)
     ids = [c.id for c in comments]
-    feedback_removed = _erase_feedback(session, ids, mode, scrub)
+    feedback_removed, feedback_touched = _erase_feedback(session, ids, mode, scrub)
     if ids:
         session.execute(
             update(CommentChange)
@@ -133,47 +139,52 @@ def erase_subject(
     record(
         session, actor, Action.ERASE, site_id=site.id, detail={"comments": len(ids), "mode": mode}
     )
-    return Erasure(len(ids), mode, blocks_removed, feedback_removed)
+    return Erasure(len(ids), mode, blocks_removed, feedback_removed, feedback_touched)
 
 
-def _scrubber(email: str) -> Any:
+def _scrubber(email: str) -> Scrub:
     pattern = re.compile(re.escape(normalise_email(email)), re.IGNORECASE)
     return lambda text: pattern.sub(REDACTED, text)
 
 
-def _erase_comment(session: Session, comment: Comment, mode: EraseMode, scrub: Any) -> None:
+def _erase_comment(session: Session, comment: Comment, mode: EraseMode, scrub: Scrub) -> None:
     # Wiped before the status changes, so that the events it emits carry nothing personal.
     comment.email_encrypted = comment.email_digest = None
     comment.ip_encrypted = comment.ip_digest = None
     comment.user_agent = comment.referrer = comment.author_website = None
     comment.avatar = secrets.token_hex(16)
+    comment.author_name = ANONYMOUS
     comment.updated_at = utcnow()
     if mode == EraseMode.DELETE:
-        comment.author_name = ANONYMOUS
         comment.body = comment.body_html = ""
+        # The reasons quote the text (the classifier's words): they go with it.
+        comment.spam_reasons = []
         comment.featured = False
         session.flush()
         set_status(session, comment, Status.DELETED)
         return
-    comment.author_name = ANONYMOUS
     comment.body = scrub(comment.body)
     comment.body_html = render_body(comment.body)
+    comment.spam_reasons = orjson.loads(scrub(orjson.dumps(comment.spam_reasons or []).decode()))
     article = session.get_one(Article, comment.article_id)
     touch_thread(article)
     session.flush()
     emit(session, EventType.COMMENT_EDITED, comment=comment, article=article)
 
 
-def _erase_feedback(session: Session, ids: list[int], mode: EraseMode, scrub: Any) -> int:
+def _erase_feedback(
+    session: Session, ids: list[int], mode: EraseMode, scrub: Scrub
+) -> tuple[int, int]:
+    """Deletes (or scrubs) the spam feedback of the comments: (rows removed, rows touched)."""
     if not ids:
-        return 0
+        return 0, 0
     rows = list(session.scalars(select(SpamFeedback).where(SpamFeedback.comment_id.in_(ids))))
     for row in rows:
         if mode == EraseMode.DELETE:
             session.delete(row)
         else:
             row.body = scrub(row.body)
-    return len(rows) if mode == EraseMode.DELETE else 0
+    return (len(rows) if mode == EraseMode.DELETE else 0), len(rows)
 
 
 def _erase_blocks(session: Session, site: Site, digests: set[str], addresses: set[str]) -> int:

@@ -231,3 +231,35 @@ def test_the_command_line_names_an_unknown_site(app: Flask, site: Site) -> None:
     )
     assert result.exit_code == 1
     assert "There is no site 'nowhere'" in result.output
+
+
+def queued_tasks(app: Flask) -> list[tuple[str, list[Any]]]:
+    """Takes every task message off the app's (in-memory) broker: (task name, args)."""
+    found = []
+    with app.extensions["celery"].connection_for_read() as connection:
+        queue = connection.SimpleQueue(app.config["CELERY"]["task_default_queue"])
+        while True:
+            try:
+                message = queue.get(block=False)
+            except queue.Empty:
+                break
+            found.append((message.headers["task"], list(message.payload[0])))
+            message.ack()
+        queue.close()
+    return found
+
+
+@pytest.mark.parametrize("mode", ["delete", "anonymise"])
+def test_erasing_feedback_queues_the_sites_spam_model_for_retraining(
+    app: Flask,
+    client: FlaskClient,
+    admin: dict[str, str],
+    traces: dict[str, int],
+    site: Site,
+    mode: str,
+) -> None:
+    queued_tasks(app)
+    client.post(ERASE, json={"email": EMAIL, "mode": mode}, headers=admin)
+    assert ("workers.spam.retrain_site_model", [site.id]) in queued_tasks(app)
+    client.post(ERASE, json={"email": "nobody@example.com", "mode": mode}, headers=admin)
+    assert queued_tasks(app) == []
