@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 from cryptography.fernet import Fernet
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, select
 from sqlalchemy.orm import Session
@@ -27,9 +27,11 @@ from werkzeug.test import TestResponse
 
 from service.comments.models import Comment, Status
 from service.comments.services import set_status
-from service.extensions import vault
+from service.db import session_scope
+from service.extensions import sessions, vault
 from service.privacy.crypto import generate_encryption_key
 from service.sites.models import ModerationMode
+from service.sites.services import create_site
 from service.widget.views import widget_version
 from tests.conftest import TEST_KEYS
 from tests.e2e.conftest import Worker, broker_url, wait_until, worker_env
@@ -145,7 +147,7 @@ def test_the_leak_check_finds_every_form_of_the_email(leak: Callable[[Author], s
     assert leaks(b"{}", {}, [author]) == []
 
 
-def parameter_values(app: Flask, scene: list[Submitted]) -> dict[str, list[Any]]:
+def parameter_values(scene: list[Submitted]) -> dict[str, list[Any]]:
     """Values to fill each URL placeholder with; unknown placeholders get a dummy."""
     return {
         "site": [*sorted({s.site for s in scene}), "nosuch"],
@@ -157,7 +159,7 @@ def parameter_values(app: Flask, scene: list[Submitted]) -> dict[str, list[Any]]
 
 def public_urls(app: Flask, scene: list[Submitted]) -> list[str]:
     """Every GET route of the app, expanded with every value of its parameters."""
-    values = parameter_values(app, scene)
+    values = parameter_values(scene)
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
@@ -167,8 +169,6 @@ def public_urls(app: Flask, scene: list[Submitted]) -> list[str]:
             options = values.get(name, ["1"])
             combinations = [{**c, name: v} for c in combinations for v in options]
         with app.test_request_context():
-            from flask import url_for
-
             urls += [url_for(rule.endpoint, **c) for c in combinations]
     return urls
 
@@ -290,14 +290,9 @@ def test_a_real_worker_logs_no_email(
 ) -> None:
     broker = broker_url("redis", tmp_path)
     app = make_app(CELERY={"broker_url": broker, "task_default_queue": queue_name})
-    with app.app_context():
-        from service.db import session_scope
-        from service.extensions import sessions
-        from service.sites.services import create_site
-
-        with session_scope(sessions(app)) as session:
-            create_site(session, "news", "News", ModerationMode.POST)
-            session.commit()
+    with app.app_context(), session_scope(sessions(app)) as session:
+        create_site(session, "news", "News", ModerationMode.POST)
+        session.commit()
     worker = start_worker(
         worker_env(database_url, broker, queue_name, LOG_LEVEL="DEBUG", DATABASE_ECHO="true")
     )
@@ -329,28 +324,22 @@ def test_a_new_key_in_front_still_reads_rows_written_with_the_old_one(
 ) -> None:
     old, new = old_and_new_keys
     rotated_app = make_app(ENCRYPTION_KEYS=f"{new},{old}")
-    with rotated_app.app_context():
-        from service.db import session_scope
-        from service.extensions import sessions
-
-        with session_scope(sessions(rotated_app)) as session:
-            for submitted in scene:
-                comment = session.get_one(Comment, submitted.id)
-                email = vault(rotated_app).decrypt(comment.email_encrypted)  # type: ignore[arg-type]
-                assert email.lower() == submitted.author.email.lower()
+    with rotated_app.app_context(), session_scope(sessions(rotated_app)) as session:
+        for submitted in scene:
+            comment = session.get_one(Comment, submitted.id)
+            email = vault(rotated_app).decrypt(comment.email_encrypted)  # type: ignore[arg-type]
+            assert email.lower() == submitted.author.email.lower()
     # What it writes uses the new key: an app with only the new key reads it.
     author = new_author(42)
     written = submit(rotated_app.test_client(), author, "news", ARTICLES[0])
     new_only = make_app(ENCRYPTION_KEYS=new)
-    with new_only.app_context():
-        from service.db import session_scope
-        from service.extensions import sessions
-
-        with session_scope(sessions(new_only)) as session:
-            token = session.get_one(Comment, written.id).email_encrypted
-            assert vault(new_only).decrypt(token).lower() == author.email.lower()  # type: ignore[arg-type]
-            with pytest.raises(ValueError, match="key that encrypted this is gone"):
-                vault(new_only).decrypt(session.get_one(Comment, scene[0].id).email_encrypted)  # type: ignore[arg-type]
+    with new_only.app_context(), session_scope(sessions(new_only)) as session:
+        written_token = session.get_one(Comment, written.id).email_encrypted
+        old_token = session.get_one(Comment, scene[0].id).email_encrypted
+    assert written_token is not None and old_token is not None
+    assert vault(new_only).decrypt(written_token).lower() == author.email.lower()
+    with pytest.raises(ValueError, match="key that encrypted this is gone"):
+        vault(new_only).decrypt(old_token)
 
 
 def invoke(app: Flask, *args: str) -> Result:
