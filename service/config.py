@@ -105,8 +105,6 @@ DEFAULTS: dict[str, Any] = {
     "MODERATION_PAGE_SIZE_MAX": 200,
     # Most comments one bulk decision may name; they are decided in one transaction.
     "MODERATION_BULK_MAX": 500,
-    # Creates the `demo` site on start (make run).
-    "DEMO_SITE": False,
     # The folder of the embedded setup's files (SQLite database and broker, generated keys,
     # beat schedule). Default: instance/ beside the code; a test or a second `make run` sets
     # its own.
@@ -132,4 +130,7 @@ DEFAULTS: dict[str, Any] = {
     # After a secret rotation the old secret keeps signing beside the new one this many seconds
     # (24 h), so the CMS can switch without rejecting a webhook.
     "WEBHOOK_SECRET_GRACE": 24 * 3600,
+    # Events whose deliveries have all finished are deleted, with their delivery log, after
+    # this many days: the log stays useful for redelivery without keeping comments forever.
+    "WEBHOOK_LOG_RETENTION_DAYS": 30,
 }

@@ -184,7 +184,7 @@ def test_a_site_can_turn_the_classifier_off(make_site: Any, post: Any, check: An
     assert comment.verdict == Verdict.HAM
 
 
-def test_thresholds_are_the_models_unless_the_site_sets_its_own(
+def test_thresholds_are_the_models_spam_one_and_a_lenient_unsure_one_unless_the_site_sets_its_own(
     make_site: Any, post: Any, check: Any
 ) -> None:
     base = load_base_model()
@@ -192,7 +192,11 @@ def test_thresholds_are_the_models_unless_the_site_sets_its_own(
     text = "Thanks for the clear report."
     default = check(post(text))
     score = default.spam_score
-    assert default.verdict == verdict_for(score, base.spam_threshold, base.unsure_threshold)
+    assert default.verdict == verdict_for(score, base.spam_threshold, 0.5)
+    assert default.verdict == Verdict.HAM  # a thank-you is not held on a news site
+    make_site("model", unsure_threshold=None)
+    own = check(post(text, site="model"))
+    assert own.verdict == verdict_for(score, base.spam_threshold, base.unsure_threshold)
     make_site("lenient", unsure_threshold=min(1.0, score + 0.01), spam_threshold=1.0)
     assert check(post(text, site="lenient")).verdict == Verdict.HAM
     make_site("strict", spam_threshold=max(0.0, score - 0.01), unsure_threshold=0.0)
