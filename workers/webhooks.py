@@ -13,6 +13,7 @@ from service.extensions import sessions, vault
 from service.webhooks import signing, transport
 from service.webhooks.delivery import claim_attempt, due_dispatches, record_attempt
 from service.webhooks.dispatch import DELIVER, DISPATCH_DUE, send_dispatches
+from service.webhooks.log import prune_log
 from service.webhooks.options import WebhookOptions
 
 # Jitter needs no cryptographic randomness, only a different draw per worker.
@@ -51,9 +52,12 @@ def deliver(delivery_id: int) -> str | None:
 
 @shared_task(name=DISPATCH_DUE, acks_late=True)  # type: ignore[untyped-decorator]
 def dispatch_due_deliveries() -> int:
-    """Queues deliveries due before the next run, and those whose task never ran."""
+    """Queues deliveries due before the next run and those whose task never ran; prunes the log."""
     options = WebhookOptions.from_config(current_app.config)
+    now = utcnow()
     with session_scope(sessions()) as session:
-        dispatches = due_dispatches(session, options, utcnow())
+        dispatches = due_dispatches(session, options, now)
+        # A few hundred old events per run keeps each run short and still outpaces any site.
+        prune_log(session, now - options.log_retention)
         session.commit()
     return send_dispatches(current_app._get_current_object(), dispatches)  # type: ignore[attr-defined]

@@ -77,6 +77,10 @@ def claim_attempt(session: Session, vault: Vault, delivery_id: int, now: dt.date
         .where(
             Delivery.id == delivery.id,
             Delivery.state == DeliveryState.PENDING,
+            # Unchanged since it was read: a task that read it before another task's attempt
+            # was recorded must not repeat that attempt.
+            Delivery.attempts == delivery.attempts,
+            Delivery.next_attempt_at <= now + EARLY,
             or_(Delivery.locked_until.is_(None), Delivery.locked_until < now),
         )
         .values(locked_until=now + LEASE)
@@ -145,8 +149,22 @@ def record_attempt(
     reason = disable_reason(result.status, endpoint.failing_since, now, options.policy)
     if reason is not None:
         disable_endpoint(endpoint, reason, _disable_detail(reason, endpoint, result), now)
+    return _schedule_retry(session, delivery, endpoint, attempt, result, options, now, rng)
+
+
+def _schedule_retry(
+    session: Session,
+    delivery: Delivery,
+    endpoint: Endpoint,
+    attempt: Attempt,
+    result: DeliveryResult,
+    options: WebhookOptions,
+    now: dt.datetime,
+    rng: random.Random,
+) -> list[Dispatch]:
+    """The next attempt after a failed one, or the end of the delivery once none is left."""
     delay = next_attempt_delay(
-        job.attempt_number + 1,
+        delivery.attempts + 1,
         rng,
         options.policy,
         status=result.status,

@@ -1,11 +1,12 @@
-"""Reading an endpoint's delivery log: its deliveries, newest first, with their attempts."""
+"""An endpoint's delivery log: its deliveries, newest first, with their attempts; and pruning."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from service.errors import NotFound
@@ -74,3 +75,18 @@ def _attempts_of(session: Session, delivery_ids: list[int]) -> dict[int, list[At
     for attempt in session.scalars(query):
         found[attempt.delivery_id].append(attempt)
     return found
+
+
+def prune_log(session: Session, before: dt.datetime, limit: int = 500) -> int:
+    """Deletes events from before ``before`` that no delivery waits for, with their log."""
+    waiting = select(Delivery.id).where(
+        Delivery.message_id == Message.id, Delivery.state == DeliveryState.PENDING
+    )
+    query = select(Message.id).where(Message.created_at < before, ~exists(waiting)).limit(limit)
+    ids = list(session.scalars(query))
+    if ids:
+        deliveries = select(Delivery.id).where(Delivery.message_id.in_(ids))
+        session.execute(delete(Attempt).where(Attempt.delivery_id.in_(deliveries)))
+        session.execute(delete(Delivery).where(Delivery.message_id.in_(ids)))
+        session.execute(delete(Message).where(Message.id.in_(ids)))
+    return len(ids)

@@ -82,7 +82,8 @@ class Message(Base):
     type: Mapped[EventType] = mapped_column(_EVENT_TYPE)
     # The whole body as sent, fixed when the event happened (a redelivery sends it unchanged).
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed for pruning the log by age.
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class Delivery(Base):

@@ -20,6 +20,7 @@ class WebhookOptions:
     dispatch_interval: float
     redispatch_after: timedelta
     secret_grace: timedelta
+    log_retention: timedelta
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> WebhookOptions:
@@ -35,6 +36,7 @@ class WebhookOptions:
             dispatch_interval=float(config["WEBHOOK_DISPATCH_INTERVAL"]),
             redispatch_after=timedelta(seconds=float(config["WEBHOOK_REDISPATCH_AFTER"])),
             secret_grace=timedelta(seconds=float(config["WEBHOOK_SECRET_GRACE"])),
+            log_retention=timedelta(days=float(config["WEBHOOK_LOG_RETENTION_DAYS"])),
         )
 
 

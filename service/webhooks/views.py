@@ -176,15 +176,19 @@ def _optional_fields() -> dict[str, Any]:
 
 def _log_params() -> tuple[int, int | None, DeliveryState | None]:
     args = request.args
-    try:
-        limit = int(args.get("limit", LOG_PAGE_SIZE))
-        before = int(args["before"]) if args.get("before") else None
-    except ValueError as exc:
-        raise Invalid.field("limit", "limit and before are whole numbers.") from exc
+    limit = _whole_number("limit", args.get("limit", str(LOG_PAGE_SIZE)))
     if not 1 <= limit <= LOG_PAGE_SIZE_MAX:
         raise Invalid.field("limit", f"Use a whole number from 1 to {LOG_PAGE_SIZE_MAX}.")
+    before = _whole_number("before", args["before"]) if args.get("before") else None
     try:
         state = DeliveryState(args["state"]) if args.get("state") else None
     except ValueError as exc:
         raise Invalid.field("state", "Use pending, delivered or failed.") from exc
     return limit, before, state
+
+
+def _whole_number(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise Invalid.field(name, "Use a whole number.") from exc

@@ -19,8 +19,8 @@ from standardwebhooks import Webhook
 
 from service.comments.models import Status
 from service.comments.services import set_status
-from service.db import utcnow
-from service.extensions import vault
+from service.db import session_scope, utcnow
+from service.extensions import sessions, vault
 from service.sites.models import Site
 from service.webhooks import signing, transport
 from service.webhooks.delivery import (
@@ -425,3 +425,21 @@ def test_redelivering_a_delivery_that_waits_for_a_retry_tries_it_now(
     assert [r.headers["webhook-id"] for r in receiver.requests] == [
         receiver.requests[0].headers["webhook-id"]
     ] * 2
+
+
+def test_a_task_that_read_the_delivery_before_another_attempt_does_not_repeat_it(
+    app: Flask, session: Session, site: Site, receiver: Receiver
+) -> None:
+    register(app, session, site, receiver.url())
+    receiver.respond(500)
+    submit(app, session, site)
+    delivery_id = only_delivery(session).id
+
+    with session_scope(sessions(app)) as late:
+        # Read (and held in its identity map), then held up while another task attempts.
+        read = late.get_one(Delivery, delivery_id)
+        attempt_at(app, session, delivery_id, utcnow())
+        assert claim_attempt(late, vault(app), delivery_id, utcnow()) is None
+        assert read.attempts == 0
+
+    assert len(receiver.requests) == 1

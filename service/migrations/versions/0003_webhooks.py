@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_webhook_messages_site_id", "webhook_messages", ["site_id"])
+    op.create_index("ix_webhook_messages_created_at", "webhook_messages", ["created_at"])
 
     op.create_table(
         "webhook_deliveries",
