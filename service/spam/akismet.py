@@ -25,9 +25,10 @@ from service.spam.signals import Effect, Reason, Signal
 
 log = logging.getLogger(__name__)
 
-# Akismet's "spam" alone holds a comment for a moderator (the default unsure threshold is far
-# below it) and makes it spam with any other finding: Akismet is good, but a reader's real
-# comment thrown away is the costly mistake. "discard" (blatant spam) is decisive.
+# Akismet's "spam" alone holds a comment for a moderator (the model's unsure threshold is far
+# below it, its spam threshold above it); other findings can add up to spam. Akismet is good,
+# but a reader's real comment thrown away is the costly mistake. "discard" (blatant spam) is
+# decisive.
 SPAM_WEIGHT = 0.75
 DEFAULT_API_URL = "https://rest.akismet.com"
 

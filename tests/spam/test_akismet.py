@@ -113,9 +113,11 @@ def test_akismet_spam_alone_holds_the_comment_for_a_moderator(
 def test_akismet_spam_with_another_finding_is_spam(
     make_site: Any, post: Any, check: Any, options: CheckOptions
 ) -> None:
-    make_site("news", spam_classifier=False, max_links=0)
+    make_site("news", spam_classifier=False, max_links=0, spam_threshold=0.85)
     comment = check(post("Best casino bonuses at https://casino.example"), options)
+    # LINKS 0.6 and Akismet 0.75 combine to 1 - 0.4 x 0.25 = 0.9.
     assert codes(comment)[:1] == ["LINKS"]
+    assert comment.spam_score == 0.9
     assert (comment.verdict, comment.status) == (Verdict.SPAM, Status.SPAM)
 
 
