@@ -201,6 +201,7 @@ class _SiteModelCache:
         self._lock = threading.Lock()
 
     def get(self, site_id: int, key: tuple[dt.datetime, str]) -> SiteModel | None:
+        """The site's cached model if it was cached under ``key``."""
         with self._lock:
             found = self._models.get(site_id)
             if found is None or found[0] != key:
@@ -209,6 +210,7 @@ class _SiteModelCache:
             return found[1]
 
     def put(self, site_id: int, key: tuple[dt.datetime, str], model: SiteModel) -> None:
+        """Caches the site's model under ``key``, forgetting the least recently used."""
         with self._lock:
             self._models[site_id] = (key, model)
             self._models.move_to_end(site_id)
@@ -216,6 +218,7 @@ class _SiteModelCache:
                 self._models.popitem(last=False)
 
     def clear(self) -> None:
+        """Forgets every cached model."""
         with self._lock:
             self._models.clear()
 
