@@ -111,7 +111,7 @@ def test_fast_scoring_equals_scikit_learn_features(model: SpamModel) -> None:
 def test_explain_names_words_of_the_text_that_raise_the_score(model: SpamModel) -> None:
     text = "Hey everyone, check out my channel for free beats"
     explanation = model.explain(text, k=3)
-    assert 1 <= len(explanation) <= 3
+    assert len(explanation) in range(1, 4)
     assert all(word in text.split() and weight > 0 for word, weight in explanation)
     assert [weight for _, weight in explanation] == sorted(
         (weight for _, weight in explanation), reverse=True

@@ -164,7 +164,7 @@ def test_a_spammy_comment_is_spam_with_the_classifiers_words_shown_to_moderators
     assert classifier["weight"] >= load_base_model().spam_threshold
     assert "base model" in classifier["detail"]
     terms = classifier["terms"]
-    assert 1 <= len(terms) <= 5
+    assert len(terms) in range(1, 6)
     assert all(t["term"] in SPAMMY.split() and t["weight"] > 0 for t in terms)
     assert [t["weight"] for t in terms] == sorted((t["weight"] for t in terms), reverse=True)
 
