@@ -123,12 +123,23 @@ def get_or_create_article(
 
 def article_is_closed(site: Site, article: Article, now: dt.datetime | None = None) -> bool:
     """Whether an article takes no new comments (locked, or older than the site allows)."""
-    if article.locked:
+    return is_closed(article.locked, article.created_at, site.setting("close_after_days"), now)
+
+
+def is_closed(
+    locked: bool, created_at: dt.datetime, close_after_days: int | None, now: dt.datetime | None
+) -> bool:
+    """Whether an article so locked and so old takes no new comments."""
+    if locked:
         return True
-    days = site.setting("close_after_days")
-    if days is None:
+    if close_after_days is None:
         return False
-    return (now or utcnow()) - article.created_at > dt.timedelta(days=int(days))
+    return (now or utcnow()) - created_at > dt.timedelta(days=int(close_after_days))
+
+
+def setting_of(settings: dict[str, Any] | None, name: str) -> Any:
+    """A site's setting from its stored settings, falling back to the default."""
+    return (settings or {}).get(name, SETTINGS[name])
 
 
 def touch_thread(article: Article) -> None:
