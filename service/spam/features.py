@@ -219,7 +219,10 @@ def word_terms(text: str) -> list[str]:
 
 def char_terms(text: str) -> list[str]:
     """Returns the char block's terms of a text, as the char_wb vectorizer's analyzer does."""
-    return [gram for word in preprocess(text).split() for gram in _char_wb_grams(word)]
+    grams: list[str] = []
+    for word in preprocess(text).split():
+        grams += _char_wb_grams(word)
+    return grams
 
 
 # One analyzer per block, in block order: the same terms the fitted vectorizers would draw.
@@ -384,10 +387,11 @@ class FeatureSpace:
 
 def _char_wb_grams(word: str) -> list[str]:
     """Returns the char_wb n-grams scikit-learn draws from one lowercased word."""
+    # A padded word shorter than n gives no n-grams; as long as n, itself once.
     padded = f" {word} "
-    grams = []
-    for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1):
-        grams += [padded[start : start + n] for start in range(max(len(padded) - n + 1, 1))]
-        if len(padded) <= n:
-            break
-    return grams
+    size = len(padded)
+    return [
+        padded[start : start + n]
+        for n in range(CHAR_NGRAMS[0], min(CHAR_NGRAMS[1], size) + 1)
+        for start in range(size - n + 1)
+    ]
