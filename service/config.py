@@ -99,8 +99,9 @@ DEFAULTS: dict[str, Any] = {
     "THREAD_CACHE_BYTES": 32 * 1024 * 1024,
     # Seconds a web process trusts a thread's version (hence its ETag) once read from the
     # database, so a hot thread costs one query a second per process, not one per reader. A
-    # change shows up in reads within this time, well inside THREAD_CACHE_MAX_AGE, which
-    # browsers and CDNs may keep a page anyway. 0 reads the version on every request.
+    # change made through another process shows up in reads within this time, well inside
+    # THREAD_CACHE_MAX_AGE, which browsers and CDNs may keep a page anyway; one made through
+    # this process shows at once. 0 reads the version on every request.
     "THREAD_VERSION_TTL": 1.0,
     # Author tokens let a reader see their own pending comment; they expire after this many
     # seconds (30 days).

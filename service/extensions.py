@@ -11,12 +11,13 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.comments.cache import PageCache, RecentHeads
 from service.db import make_engine, make_sessionmaker
 from service.privacy.crypto import Vault, generate_encryption_key
+from service.sites.services import THREAD_CHANGED_KEY
 
 
 def client_address() -> str:
@@ -39,7 +40,18 @@ def init_app(app: Flask) -> None:
         _key_list(app.config["ENCRYPTION_KEYS"]), app.config["HASH_KEY"]
     )
     app.extensions["vetted.thread_cache"] = PageCache(int(app.config["THREAD_CACHE_BYTES"]))
-    app.extensions["vetted.thread_heads"] = RecentHeads(float(app.config["THREAD_VERSION_TTL"]))
+    heads: RecentHeads[Any] = RecentHeads(float(app.config["THREAD_VERSION_TTL"]))
+    app.extensions["vetted.thread_heads"] = heads
+
+    def forget_heads_after_a_thread_changed(session: Session) -> None:
+        # A change made through this process shows at once; other processes see it within
+        # THREAD_VERSION_TTL.
+        if session.info.pop(THREAD_CHANGED_KEY, False):
+            heads.clear()
+
+    event.listen(
+        app.extensions["vetted.sessions"], "after_commit", forget_heads_after_a_thread_changed
+    )
     limiter.init_app(app)
     _check_limits_only_on_limited_routes(app)
     app.teardown_appcontext(_close_session)

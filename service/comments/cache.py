@@ -85,3 +85,8 @@ class RecentHeads(Generic[V]):
             self._entries[key] = (self._clock() + self.ttl, value)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forgets everything: the next read of each thread asks the database."""
+        with self._lock:
+            self._entries.clear()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
@@ -142,6 +142,14 @@ def setting_of(settings: dict[str, Any] | None, name: str) -> Any:
     return (settings or {}).get(name, SETTINGS[name])
 
 
+# Set in a session's info when a public thread changed in its transaction: once it commits, the
+# process forgets the thread versions it trusted (service.extensions).
+THREAD_CHANGED_KEY = "vetted.thread_changed"
+
+
 def touch_thread(article: Article) -> None:
     """Marks the article's public thread as changed, so caches revalidate."""
     article.thread_version = (article.thread_version or 0) + 1
+    session = object_session(article)
+    if session is not None:
+        session.info[THREAD_CHANGED_KEY] = True

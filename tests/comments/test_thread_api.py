@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
 from service.comments.services import set_status
+from service.db import session_scope
+from service.extensions import sessions
 from service.sites.models import Article, Site
 
 URL = "/api/v1/sites/news/articles/story/comments"
@@ -209,6 +211,7 @@ def test_an_app_wide_default_limit_still_applies_to_reads(make_app: Any, site: S
 def test_a_process_trusts_a_thread_version_for_the_ttl_then_reads_it_again(
     make_app: Any, site: Site, session: Session
 ) -> None:
+    # `session` belongs to another app: its changes reach this one as another process's would.
     client = make_app(THREAD_VERSION_TTL=0.5).test_client()
     published(client, session, "first")
     before = client.get(URL)
@@ -230,3 +233,13 @@ def test_with_no_ttl_every_read_sees_the_latest_version(
     client.get(URL)
     published(client, session, "second")
     assert len(client.get(URL).json["comments"]) == 2
+
+
+def test_a_change_made_through_this_process_shows_at_once(make_app: Any, site: Site) -> None:
+    app = make_app(THREAD_VERSION_TTL=60)
+    client = app.test_client()
+    with app.app_context(), session_scope(sessions(app)) as own:
+        published(client, own, "first")
+        assert len(client.get(URL).json["comments"]) == 1
+        published(client, own, "second")
+        assert len(client.get(URL).json["comments"]) == 2
