@@ -21,6 +21,7 @@ import sklearn
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from service.spam.classifier import (
     MODEL_DIR,
@@ -267,6 +268,15 @@ def train_base_model(data_dir: Path, out_dir: Path = MODEL_DIR) -> Metrics:
     files = data_files(data_dir)
     rows = load_rows(files)
     started = time.perf_counter()
+    # One BLAS thread: sums split over threads add up in another order, and the last bits of
+    # the coefficients (so the model's bytes) would depend on the machine's core count.
+    with threadpool_limits(limits=1):
+        return _train_base_model(data_dir, files, rows, out_dir, started)
+
+
+def _train_base_model(
+    data_dir: Path, files: list[Path], rows: list[LabelledText], out_dir: Path, started: float
+) -> Metrics:
     model = train_validated(rows)
     trained_on = _describe_data(files, rows)
     metadata: Metrics = {

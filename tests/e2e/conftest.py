@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from tests.conftest import REDIS_URL, TEST_KEYS, require_server
 
@@ -99,6 +100,28 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
         except subprocess.TimeoutExpired:
             worker.process.kill()
             worker.process.wait()
+
+
+@pytest.fixture
+def app_with_worker(
+    database_url: str,
+    queue_name: str,
+    tmp_path: Path,
+    make_app: Callable[..., Flask],
+    start_worker: Callable[..., Worker],
+) -> Callable[..., Flask]:
+    """Makes an app on a real broker (Redis unless told) whose queue a real worker consumes.
+
+    ``settings`` go to both the app and the worker, as one deployment's configuration would.
+    """
+
+    def make(broker_kind: str = "redis", **settings: Any) -> Flask:
+        broker = broker_url(broker_kind, tmp_path)
+        app = make_app(CELERY={"broker_url": broker, "task_default_queue": queue_name}, **settings)
+        start_worker(worker_env(database_url, broker, queue_name, **settings))
+        return app
+
+    return make
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:

@@ -21,10 +21,6 @@ pytestmark = pytest.mark.slow
 URL = "/api/v1/sites/news/articles/live/comments"
 
 
-def app_on(make_app: Any, broker: str, queue: str) -> Flask:
-    return make_app(CELERY={"broker_url": broker, "task_default_queue": queue})  # type: ignore[no-any-return]
-
-
 def make_site(app: Flask, mode: ModerationMode) -> None:
     with app.app_context(), session_scope(sessions(app)) as session:
         create_site(session, "news", "News", mode)
@@ -38,17 +34,10 @@ def comment(app: Flask, comment_id: int) -> Comment:
 
 @pytest.mark.parametrize("broker_kind", ["redis", "embedded", "amqp"])
 def test_post_moderated_comment_is_published_once_the_worker_checks_it(
-    database_url: str,
-    broker_kind: str,
-    queue_name: str,
-    tmp_path: Path,
-    make_app: Any,
-    start_worker: Callable[..., Worker],
+    broker_kind: str, app_with_worker: Callable[..., Flask]
 ) -> None:
-    broker = broker_url(broker_kind, tmp_path)
-    app = app_on(make_app, broker, queue_name)
+    app = app_with_worker(broker_kind)
     make_site(app, ModerationMode.POST)
-    start_worker(worker_env(database_url, broker, queue_name))
     client = app.test_client()
     response = client.post(
         URL,
@@ -62,16 +51,10 @@ def test_post_moderated_comment_is_published_once_the_worker_checks_it(
 
 
 def test_pre_moderated_comment_waits_for_a_moderator_after_its_check(
-    database_url: str,
-    queue_name: str,
-    tmp_path: Path,
-    make_app: Any,
-    start_worker: Callable[..., Worker],
+    app_with_worker: Callable[..., Flask],
 ) -> None:
-    broker = broker_url("redis", tmp_path)
-    app = app_on(make_app, broker, queue_name)
+    app = app_with_worker()
     make_site(app, ModerationMode.PRE)
-    start_worker(worker_env(database_url, broker, queue_name))
     client = app.test_client()
     comment_id = client.post(
         URL, json={"name": "Ann", "email": "ann@example.com", "body": "Worth reading."}
@@ -85,16 +68,10 @@ def test_pre_moderated_comment_waits_for_a_moderator_after_its_check(
 
 
 def test_spam_is_never_published(
-    database_url: str,
-    queue_name: str,
-    tmp_path: Path,
-    make_app: Any,
-    start_worker: Callable[..., Worker],
+    app_with_worker: Callable[..., Flask],
 ) -> None:
-    broker = broker_url("redis", tmp_path)
-    app = app_on(make_app, broker, queue_name)
+    app = app_with_worker()
     make_site(app, ModerationMode.POST)
-    start_worker(worker_env(database_url, broker, queue_name))
     client = app.test_client()
     comment_id = client.post(
         URL,

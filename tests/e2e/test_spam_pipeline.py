@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,7 +17,7 @@ from service.moderation.tokens import create_token
 from service.sites.models import ModerationMode
 from service.sites.services import create_site
 from service.spam.models import SiteSpamModel
-from tests.e2e.conftest import Worker, broker_url, wait_until, worker_env
+from tests.e2e.conftest import wait_until
 from tests.spam.akismet_server import API_KEY, BLOG, running_akismet
 from tests.spam.conftest import NORMAL, SIMILAR_SPAMMY, SPAMMY
 
@@ -65,16 +63,10 @@ def site_model_trained(app: Flask) -> bool:
 
 
 def test_spam_is_held_with_reasons_ham_goes_through_and_not_spam_teaches_that_site_only(
-    database_url: str,
-    queue_name: str,
-    tmp_path: Path,
-    make_app: Any,
-    start_worker: Callable[..., Worker],
+    app_with_worker: Callable[..., Flask],
 ) -> None:
-    broker = broker_url("redis", tmp_path)
-    app = make_app(CELERY={"broker_url": broker, "task_default_queue": queue_name})
+    app = app_with_worker()
     moderator = setup(app)
-    start_worker(worker_env(database_url, broker, queue_name))
     client = app.test_client()
 
     spam = checked(app, submit(client, SPAMMY, n=1))
@@ -103,22 +95,13 @@ def test_spam_is_held_with_reasons_ham_goes_through_and_not_spam_teaches_that_si
 
 
 def test_the_worker_asks_akismet_and_reports_moderators_decisions(
-    database_url: str,
-    queue_name: str,
-    tmp_path: Path,
-    make_app: Any,
-    start_worker: Callable[..., Worker],
+    app_with_worker: Callable[..., Flask],
 ) -> None:
-    broker = broker_url("redis", tmp_path)
     with running_akismet() as server:
-        akismet = {
-            "AKISMET_API_KEY": API_KEY,
-            "AKISMET_BLOG_URL": BLOG,
-            "AKISMET_API_URL": server.url,
-        }
-        app = make_app(CELERY={"broker_url": broker, "task_default_queue": queue_name}, **akismet)
+        app = app_with_worker(
+            AKISMET_API_KEY=API_KEY, AKISMET_BLOG_URL=BLOG, AKISMET_API_URL=server.url
+        )
         moderator = setup(app)
-        start_worker(worker_env(database_url, broker, queue_name, **akismet))
         client = app.test_client()
 
         comment = checked(app, submit(client, "Best casino bonuses in town", n=1))

@@ -19,7 +19,11 @@ from service.moderation.models import Role
 from service.moderation.tokens import create_token
 from service.sites.models import Site
 from service.spam.services import check_comment
-from tests.e2e.conftest import queue_name, start_worker  # noqa: F401 (fixtures for the worker tests)
+from tests.e2e.conftest import (  # noqa: F401 (fixtures for the worker tests)
+    app_with_worker,
+    queue_name,
+    start_worker,
+)
 
 ARTICLE = "2018/convoy"
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from service.comments.models import Comment, Status
@@ -17,7 +16,7 @@ from service.moderation.tokens import create_token
 from service.sites.models import ModerationMode
 from service.sites.services import create_site
 from service.spam.feedback import Label, SpamFeedback
-from tests.e2e.conftest import Worker, broker_url, wait_until, worker_env
+from tests.e2e.conftest import wait_until
 from tests.moderation.conftest import bearer
 
 pytestmark = pytest.mark.slow
@@ -26,19 +25,13 @@ BASE = "/api/v1/moderation"
 
 
 def test_a_blocked_author_is_held_as_spam_by_the_worker_and_a_moderator_can_clear_it(
-    database_url: str,
-    queue_name: str,
-    tmp_path: Path,
-    make_app: Any,
-    start_worker: Callable[..., Worker],
+    app_with_worker: Callable[..., Flask],
 ) -> None:
-    broker = broker_url("redis", tmp_path)
-    app = make_app(CELERY={"broker_url": broker, "task_default_queue": queue_name})
+    app = app_with_worker()
     with session_scope(sessions(app)) as session:
         create_site(session, "news", "News", ModerationMode.POST)
         headers = bearer(create_token(session, ["news"], Role.MODERATOR, "desk").secret)
         session.commit()
-    start_worker(worker_env(database_url, broker, queue_name))
     client = app.test_client()
     blocked = client.post(
         f"{BASE}/sites/news/blocks",
