@@ -32,11 +32,14 @@ def get(port: int, path: str, timeout: float = 60.0) -> tuple[int, bytes]:
         connection.close()
 
 
-def post_json(port: int, path: str, body: bytes, timeout: float = 60.0) -> tuple[int, bytes]:
+def post_json(
+    port: int, path: str, body: bytes, timeout: float = 60.0, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     """One JSON POST on a new loopback connection: (status, body)."""
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        connection.request("POST", path, body=body, headers=sent)
         response = connection.getresponse()
         return response.status, response.read()
     finally:
