@@ -26,10 +26,13 @@ from service.spam.features import LabelledText, load_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUG = "Check out my channel http://beats.example subscribe!!!"
+# Every candidate tried, in the order tried; AdaptConfig's defaults are the one with the most
+# runs meeting the target, ties going to the fewest flips after one report.
 CANDIDATES = [
-    AdaptConfig(prior_strength=strength, prior_decay=decay)
+    AdaptConfig(prior_strength=strength, prior_decay=decay, base_prior=base_prior)
     for strength in (4.0, 16.0, 64.0)
-    for decay in (1.0, 1.5, 2.0)
+    for decay in (1.5, 2.0, 2.5)
+    for base_prior in (100.0, 300.0, 1000.0)
 ]
 
 
@@ -70,7 +73,8 @@ def main() -> None:
             cases.append((base, [row for row in rows if row.source == third]))
     print(f"bases trained ({time.perf_counter() - started:.0f} s)")
     print(
-        f"{'prior':>6} {'decay':>5} {'near':>4} | {'met':>5} {'mean F1':>7} {'worst fpr':>9} {'flips':>5}"
+        f"{'prior':>6} {'decay':>5} {'base':>6} {'near':>4} | {'met':>5} {'mean F1':>7} "
+        f"{'worst fpr':>9} {'fpr ok':>6} {'flips':>5}"
     )
     for config in CANDIDATES:
         results = [r for base, held in cases for r in runs(base, held, config)]
@@ -79,8 +83,10 @@ def main() -> None:
         fpr = np.array([r[1] for r in results])
         met = int(((f1 >= 0.95) & (fpr <= 0.005)).sum())
         print(
-            f"{config.prior_strength:6.2f} {config.prior_decay:5.2f} {config.near_low:4.2f} | "
-            f"{met:2}/{len(results):2} {f1.mean():7.4f} {fpr.max():9.2%} {flips:5}",
+            f"{config.prior_strength:6.2f} {config.prior_decay:5.2f} {config.base_prior:6.0f} "
+            f"{config.near_low:4.2f} | "
+            f"{met:2}/{len(results):2} {f1.mean():7.4f} {fpr.max():9.2%} "
+            f"{int((fpr <= 0.005).sum()):6} {flips:5}",
             flush=True,
         )
     print(f"({time.perf_counter() - started:.0f} s)")

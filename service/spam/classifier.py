@@ -10,6 +10,7 @@ import functools
 import hashlib
 import io
 import json
+import math
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -81,16 +82,25 @@ class AdaptConfig:
 
     # L2 strength on the site's term weights and intercept, the prior that keeps the base
     # model in charge: at n feedback texts it is prior_strength * n ** -prior_decay, so one
-    # report barely moves a shared word while a site with hundreds of reports learns its own.
-    prior_strength: float = 4.0
-    prior_decay: float = 0.5
+    # report barely moves a shared word while a site with a hundred reports learns its own.
+    prior_strength: float = 64.0
+    prior_decay: float = 2.5
+    # L2 strength on the base logit's weight minus 1, at n texts base_prior * n ** -prior_decay.
+    # Base logits reach +-25, so one text moves that weight most: it needs a strong prior.
+    # Yet a base model too sure of itself on a new site's comments is corrected by no
+    # bounded residual, only by a lower weight, which a hundred reports can learn.
+    # All three: most runs meeting the target, then fewest spam let through after one
+    # report, in bench/spam_adapt_tuning.py (two-video base models adapting to a third).
+    base_prior: float = 300.0
     # A comment whose memory similarity to a labelled text (memory.LabelMemory) is above
     # near_low takes that label's log-odds, wholly from near_high on. 0.8: "Subscribe to my
-    # channel" (0.74 to "Check out my channel http://... subscribe!!!") is another comment,
-    # "check out my channel http://... please subscribe!!" (0.91) a copy.
+    # channel" (0.63 to "Check out my channel http://... subscribe!!!") is another comment,
+    # "check out my channel http://... please subscribe!!" (0.94) a copy. A label's log-odds
+    # are near_margin beyond the model's threshold for it: spam above the spam threshold,
+    # ham below the unsure one.
     near_low: float = 0.8
     near_high: float = 0.95
-    near_logit: float = 5.0
+    near_margin: float = 3.0
     # Only the most recent feedback is learned, which bounds a task's time and a row's size.
     max_feedback: int = 5000
 
@@ -202,10 +212,10 @@ class SpamModel(_LinearScorer):
 class SiteModel(_LinearScorer):
     """A site's adaptation: the base logit plus a residual on the site's terms, and near copies.
 
-    logit = base logit + x_site . coef + intercept; then, for a comment near texts the site's
-    moderators labelled, with nearness a (0-1) the probability of spam is the mixture
-    a * P(their label) + (1 - a) * P(logit), the label's log-odds being +-near_logit. The
-    site's own vocabulary comes from its feedback, so it learns words the base model never
+    logit = base_weight * base logit + x_site . coef + intercept; then, for a comment near
+    texts the site's moderators labelled, with nearness a (0-1) the probability of spam is the
+    mixture a * P(their label) + (1 - a) * P(logit), P(label) beyond the model's threshold.
+    The site's own vocabulary comes from its feedback, so it learns words the base model never
     saw; the base model is shared and left untouched, and only the site part is stored.
     """
 
@@ -214,6 +224,7 @@ class SiteModel(_LinearScorer):
         base: SpamModel,
         space: FeatureSpace,
         coef: FloatArray,
+        base_weight: float,
         intercept: float,
         memory: LabelMemory,
         config: AdaptConfig,
@@ -222,6 +233,7 @@ class SiteModel(_LinearScorer):
         self.base = base
         self.space = space
         self.coef = np.asarray(coef, dtype=np.float64)
+        self.base_weight = float(base_weight)
         self.intercept = float(intercept)
         self.memory = memory
         self.config = config
@@ -232,12 +244,14 @@ class SiteModel(_LinearScorer):
     def residual_logits(self, texts: Sequence[str]) -> FloatArray:
         """Returns the base log-odds plus the site's terms, before near copies are judged."""
         site = self.space.linear(texts, self.coef) + self.intercept
-        return self.base.logits(texts) + site
+        return self.base_weight * self.base.logits(texts) + site
 
     def logits(self, texts: Sequence[str]) -> FloatArray:
         """Returns the log-odds of spam for each text."""
         nearness, spam_share = self._near(texts)
-        remembered = self.config.near_logit * (2.0 * spam_share - 1.0)
+        spam, ham = (_logit(self.spam_threshold), _logit(self.unsure_threshold))
+        margin = self.config.near_margin
+        remembered = ham - margin + spam_share * (spam - ham + 2 * margin)
         return _mixture_logit(nearness, remembered, self.residual_logits(texts))
 
     def _near(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray]:
@@ -248,7 +262,7 @@ class SiteModel(_LinearScorer):
         """Returns each word's share of the text's log-odds, intercept and near copies left out."""
         totals = self.space.word_contributions(text, self.coef)
         for word, value in self.base.contributions(text).items():
-            totals[word] = totals.get(word, 0.0) + value
+            totals[word] = totals.get(word, 0.0) + self.base_weight * value
         kept = 1.0 - float(self._near([text])[0][0])
         return {word: kept * value for word, value in totals.items()}
 
@@ -260,6 +274,7 @@ class SiteModel(_LinearScorer):
             "dense_weight": self.space.dense_weight,
             "base_fingerprint": self.base.fingerprint,
             "feedback_count": self.feedback_count,
+            "base_weight": self.base_weight,
             "config": asdict(self.config),
         }
         arrays = _space_arrays(self.space, self.coef, self.intercept, header)
@@ -276,7 +291,14 @@ class SiteModel(_LinearScorer):
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             memory = LabelMemory.from_arrays({name: archive[name] for name in archive.files})
         config = AdaptConfig(**header["config"])
-        return cls(base, space, coef, intercept, memory, config, header["feedback_count"])
+        weight, count = header["base_weight"], header["feedback_count"]
+        return cls(base, space, coef, weight, intercept, memory, config, count)
+
+
+def _logit(probability: float) -> float:
+    """Returns the log-odds of a probability, kept finite for thresholds of 0 or 1."""
+    clipped = min(max(probability, 1e-6), 1 - 1e-6)
+    return math.log(clipped / (1 - clipped))
 
 
 def _mixture_logit(weight: FloatArray, first: FloatArray, second: FloatArray) -> FloatArray:
@@ -391,9 +413,9 @@ def adapt(
 ) -> SiteModel:
     """Learns a site's moderator feedback (spam / not spam reports) on top of the base model.
 
-    The base logit enters at weight 1, never refitted: feedback only adds a residual on the
-    site's own terms, held to zero by a prior that weakens as feedback grows, and remembers
-    each labelled text for its near copies (SiteModel).
+    The base logit keeps weight 1 and the site's terms weight 0 under priors that weaken as
+    feedback grows (AdaptConfig), so a few reports barely move them; each labelled text is
+    also remembered, to judge its near copies (SiteModel).
     """
     config = config or AdaptConfig()
     recent = list(feedback)[-config.max_feedback :]
@@ -401,36 +423,42 @@ def adapt(
     if not any(_WORD.search(text) for text in texts):
         raise ValueError("feedback has no words to learn from")
     space = FeatureSpace.fit(texts)
-    strength = config.prior_strength * len(texts) ** -config.prior_decay
-    coef, intercept = _fit_residual(space.matrix(texts), labels, base.logits(texts), strength)
+    offset = base.logits(texts)
+    shrink = len(texts) ** -config.prior_decay
+    design = sp.hstack([offset[:, None], space.matrix(texts), np.ones((len(texts), 1))])
+    strengths = np.full(design.shape[1], config.prior_strength * shrink)
+    strengths[0] = config.base_prior * shrink
+    weights = _fit_residual(sp.csr_matrix(design), labels, offset, strengths)
     memory = LabelMemory.of(texts, labels.tolist())
-    return SiteModel(base, space, coef, intercept, memory, config, len(recent))
+    base_weight, coef, intercept = 1.0 + weights[0], weights[1:-1], float(weights[-1])
+    return SiteModel(base, space, coef, base_weight, intercept, memory, config, len(recent))
 
 
 def _fit_residual(
-    features: sp.csr_matrix, labels: BoolArray, offset: FloatArray, strength: float
-) -> tuple[FloatArray, float]:
-    """Fits logistic regression weights and intercept on top of a fixed logit offset.
+    design: sp.csr_matrix, labels: BoolArray, offset: FloatArray, strengths: FloatArray
+) -> FloatArray:
+    """Fits logistic regression weights on top of a fixed logit offset, each with its prior.
 
-    Minimises the log-loss of offset + features . coef + intercept plus strength / 2 times
-    the squared norm of (coef, intercept): scikit-learn's regressions take no offset.
+    Minimises the log-loss of offset + design . weights plus the sum of strengths / 2 times
+    the squared weights: scikit-learn's regressions take neither an offset nor such priors.
     """
-    design = sp.hstack([features, np.ones((features.shape[0], 1))], format="csr")
     sign = np.where(labels, 1.0, -1.0)
 
     def loss(weights: FloatArray) -> tuple[float, FloatArray]:
         margin = sign * (offset + design @ weights)
-        value = np.logaddexp(0.0, -margin).sum() + 0.5 * strength * weights @ weights
-        gradient = design.T @ (-sign * expit(-margin)) + strength * weights
+        value = np.logaddexp(0.0, -margin).sum() + 0.5 * (strengths * weights) @ weights
+        gradient = design.T @ (-sign * expit(-margin)) + strengths * weights
         return float(value), np.asarray(gradient, dtype=np.float64)
 
     def curvature(weights: FloatArray, direction: FloatArray) -> FloatArray:
         probability = expit(offset + design @ weights)
         spread = probability * (1.0 - probability) * (design @ direction)
-        return np.asarray(design.T @ spread + strength * direction, dtype=np.float64)
+        return np.asarray(design.T @ spread + strengths * direction, dtype=np.float64)
 
     # Newton steps with conjugate gradients need only products with the design matrix, cheap
     # on its few non-zeros; L-BFGS-B spent seconds in its own bookkeeping on 20,000 weights.
     start = np.zeros(design.shape[1])
-    result = minimize(loss, start, jac=True, hessp=curvature, method="Newton-CG")
-    return np.asarray(result.x[:-1], dtype=np.float64), float(result.x[-1])
+    result = minimize(
+        loss, start, jac=True, hessp=curvature, method="Newton-CG", options={"maxiter": 200}
+    )
+    return np.asarray(result.x, dtype=np.float64)

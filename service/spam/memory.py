@@ -27,15 +27,20 @@ from service.spam.features import FloatArray
 _BUCKETS = 2**20
 # Only a comment's start is compared: near copies share it, and it bounds a row's size.
 _COMPARED_CHARS = 2000
-_LINK = re.compile(r"(https?://|www\.)\S+|\b\S+\.(com|net|org|ly|co|info|tk|me|us|be)\b(/\S*)?")
+# A link counts by its host only: a copy may point elsewhere on the same site or to another
+# site, but link-only comments to different sites must not look alike.
+_LINK = re.compile(
+    r"(?:https?://)?(?:www\.)?([\w-]+(?:\.[\w-]+)*\.(?:com|net|org|ly|co|info|tk|me|us|be"
+    r"|[a-z]{2,12}))(?:[/?#]\S*)?(?=\s|$)"
+)
 _DIGITS = re.compile(r"\d+")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def comparable_text(text: str) -> str:
-    """Returns what the memory compares: lowercase words, any link as one token, no digits."""
+    """Returns what the memory compares: lowercase words, links as their host, no digits."""
     text = text.replace("\ufeff", "").lower()
-    text = _LINK.sub(" zzlink ", text)
+    text = _LINK.sub(r" zzlink \1 ", text)
     text = _DIGITS.sub("0", text)
     return _NOT_WORD.sub(" ", text).strip()[:_COMPARED_CHARS]
 
