@@ -4,11 +4,16 @@ Usage: python bench/spam_adapt_tuning.py [DATA_DIR]
 
 The learning bench reports base models trained on three videos adapting to the fourth. The
 adaptation settings are chosen here instead: a base model trained on two videos (as
-`vetted spam train` would, train_validated) adapts to one half of a third video and scores
-the other half, both ways, for all twelve (pair, third video) combinations. Each candidate
-also gets the one-report check of issue 4: after a single "not spam" on a channel plug, how
-many of the other spam comments of the third video the site model still flags, against
-the base model. Slow (several minutes): run it with nice.
+`vetted spam train` would, train_validated) adapts to a third video, for all twelve
+(pair, third video) combinations, two ways each:
+- half: it learns one stratified half of the third video and scores the other, both ways;
+- 20 reports: it learns only a "not spam" on a channel plug and 20 rows of that half, the
+  case of a site whose moderators have just started (the plug is the report of issue 4);
+and flips: after that one "not spam" alone, how many spam comments of the third video the
+base model flagged and the site model no longer does, summed over the twelve.
+Rule for the defaults: among candidates whose mean F1 with 20 reports is not below the base
+model's alone, the most runs meeting the target (F1 >= 0.95, ham_fpr <= 0.5 %) in both
+scenarios, ties going to the fewest flips. About two minutes: run it with nice.
 """
 
 from __future__ import annotations
@@ -26,24 +31,41 @@ from service.spam.features import LabelledText, load_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUG = "Check out my channel http://beats.example subscribe!!!"
-# Every candidate tried, in the order tried; AdaptConfig's defaults are the one with the most
-# runs meeting the target, ties going to the fewest flips after one report.
+# The last grid tried (see the module docstring for the rule).
 CANDIDATES = [
-    AdaptConfig(prior_strength=strength, prior_decay=decay, base_prior=base_prior)
-    for strength in (4.0, 16.0, 64.0)
-    for decay in (1.5, 2.0, 2.5)
-    for base_prior in (100.0, 300.0, 1000.0)
+    AdaptConfig(prior_strength=strength, prior_decay=decay)
+    for strength in (16.0, 64.0, 256.0)
+    for decay in (1.0, 1.5, 2.0)
 ]
+FEW_REPORTS = 20
 
 
 def runs(
-    base: SpamModel, rows: list[LabelledText], config: AdaptConfig
+    base: SpamModel, rows: list[LabelledText], config: AdaptConfig, few: bool = False
 ) -> list[tuple[float, float]]:
-    """(F1, ham_fpr) of learn-one-half, score-the-other, both ways."""
+    """(F1, ham_fpr) of learn-one-half, score-the-other, both ways.
+
+    With few, only the "not spam" on the plug and FEW_REPORTS of the half are learned.
+    """
     results = []
     for learned, held in itertools.permutations(split_halves(rows)):
-        site = adapt(base, learned, config)
+        # split_halves lists a half's spam first: every k-th row keeps its share of spam.
+        sample = learned[:: len(learned) // FEW_REPORTS][:FEW_REPORTS]
+        reports = [LabelledText(PLUG, False), *sample] if few else learned
+        site = adapt(base, reports, config)
         scores = site.score([row.text for row in held])
+        metrics = metrics_from_scores(
+            [row.is_spam for row in held], scores, base.spam_threshold, base.unsure_threshold
+        )
+        results.append((float(metrics["f1"]), float(metrics["ham_fpr"])))
+    return results
+
+
+def base_runs(base: SpamModel, rows: list[LabelledText]) -> list[tuple[float, float]]:
+    """(F1, ham_fpr) of the base model alone on the halves runs() scores."""
+    results = []
+    for held in reversed(split_halves(rows)):
+        scores = base.score([row.text for row in held])
         metrics = metrics_from_scores(
             [row.is_spam for row in held], scores, base.spam_threshold, base.unsure_threshold
         )
@@ -60,6 +82,14 @@ def one_report_flips(base: SpamModel, rows: list[LabelledText], config: AdaptCon
     return int((before & ~after).sum())
 
 
+def summary(results: list[tuple[float, float]]) -> str:
+    """Runs meeting the target (F1 >= 0.95, ham_fpr <= 0.5 %), mean F1 and worst ham_fpr."""
+    f1 = np.array([r[0] for r in results])
+    fpr = np.array([r[1] for r in results])
+    met = int(((f1 >= 0.95) & (fpr <= 0.005)).sum())
+    return f"{met:2}/{len(results):2} {f1.mean():7.4f} {fpr.max():9.2%}"
+
+
 def main() -> None:
     """Trains the six two-video bases, then scores every candidate on the twelve runs."""
     data_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared/data/youtube-spam"
@@ -73,20 +103,16 @@ def main() -> None:
             cases.append((base, [row for row in rows if row.source == third]))
     print(f"bases trained ({time.perf_counter() - started:.0f} s)")
     print(
-        f"{'prior':>6} {'decay':>5} {'base':>6} {'near':>4} | {'met':>5} {'mean F1':>7} "
-        f"{'worst fpr':>9} {'fpr ok':>6} {'flips':>5}"
+        f"{'prior':>6} {'decay':>5} | half: {'met':>5} {'mean F1':>7} "
+        f"{'worst fpr':>9} | {FEW_REPORTS} reports: {'met':>5} {'mean F1':>7} | {'flips':>5}"
     )
+    print(f"{'base model alone':12} | half: {summary([r for c in cases for r in base_runs(*c)])}")
     for config in CANDIDATES:
-        results = [r for base, held in cases for r in runs(base, held, config)]
+        half = summary([r for base, held in cases for r in runs(base, held, config)])
+        few = summary([r for base, held in cases for r in runs(base, held, config, few=True)])
         flips = sum(one_report_flips(base, held, config) for base, held in cases)
-        f1 = np.array([r[0] for r in results])
-        fpr = np.array([r[1] for r in results])
-        met = int(((f1 >= 0.95) & (fpr <= 0.005)).sum())
         print(
-            f"{config.prior_strength:6.2f} {config.prior_decay:5.2f} {config.base_prior:6.0f} "
-            f"{config.near_low:4.2f} | "
-            f"{met:2}/{len(results):2} {f1.mean():7.4f} {fpr.max():9.2%} "
-            f"{int((fpr <= 0.005).sum()):6} {flips:5}",
+            f"{config.prior_strength:6.1f} {config.prior_decay:5.2f} | {half} | {few} | {flips:5}",
             flush=True,
         )
     print(f"({time.perf_counter() - started:.0f} s)")

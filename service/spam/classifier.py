@@ -80,18 +80,15 @@ class TrainingConfig:
 class AdaptConfig:
     """Hyperparameters of per-site adaptation (see adapt())."""
 
-    # L2 strength on the site's term weights and intercept, the prior that keeps the base
-    # model in charge: at n feedback texts it is prior_strength * n ** -prior_decay, so one
-    # report barely moves a shared word while a site with a hundred reports learns its own.
-    prior_strength: float = 64.0
-    prior_decay: float = 2.5
-    # L2 strength on the base logit's weight minus 1, at n texts base_prior * n ** -prior_decay.
-    # Base logits reach +-25, so one text moves that weight most: it needs a strong prior.
-    # Yet a base model too sure of itself on a new site's comments is corrected by no
-    # bounded residual, only by a lower weight, which a hundred reports can learn.
-    # All three: most runs meeting the target, then fewest spam let through after one
-    # report, in bench/spam_adapt_tuning.py (two-video base models adapting to a third).
-    base_prior: float = 300.0
+    # L2 strength on the site's term weights, the prior that keeps the base model in charge:
+    # at n feedback texts it is prior_strength / n ** prior_decay, so one report barely moves
+    # a word it shares with other spam while a site with hundreds of reports learns its own.
+    # The base logit keeps weight 1 and there is no site intercept: both move every comment's
+    # score, and one report against a base logit of +25 drags them most (learned under a
+    # prior, that weight fell to 0.63-0.91 after that report and 20 others, and F1 with it).
+    # Both values: bench/spam_adapt_tuning.py, by the rule in its docstring.
+    prior_strength: float = 256.0
+    prior_decay: float = 1.5
     # A comment whose memory similarity to a labelled text (memory.LabelMemory) is above
     # near_low takes that label's log-odds, wholly from near_high on. 0.8: "Subscribe to my
     # channel" (0.63 to "Check out my channel http://... subscribe!!!") is another comment,
@@ -212,7 +209,7 @@ class SpamModel(_LinearScorer):
 class SiteModel(_LinearScorer):
     """A site's adaptation: the base logit plus a residual on the site's terms, and near copies.
 
-    logit = base_weight * base logit + x_site . coef + intercept; then, for a comment near
+    logit = base logit + x_site . coef; then, for a comment near
     texts the site's moderators labelled, with nearness a (0-1) the probability of spam is the
     mixture a * P(their label) + (1 - a) * P(logit), P(label) beyond the model's threshold.
     The site's own vocabulary comes from its feedback, so it learns words the base model never
@@ -224,8 +221,6 @@ class SiteModel(_LinearScorer):
         base: SpamModel,
         space: FeatureSpace,
         coef: FloatArray,
-        base_weight: float,
-        intercept: float,
         memory: LabelMemory,
         config: AdaptConfig,
         feedback_count: int,
@@ -233,8 +228,6 @@ class SiteModel(_LinearScorer):
         self.base = base
         self.space = space
         self.coef = np.asarray(coef, dtype=np.float64)
-        self.base_weight = float(base_weight)
-        self.intercept = float(intercept)
         self.memory = memory
         self.config = config
         self.feedback_count = feedback_count
@@ -243,8 +236,7 @@ class SiteModel(_LinearScorer):
 
     def residual_logits(self, texts: Sequence[str]) -> FloatArray:
         """Returns the base log-odds plus the site's terms, before near copies are judged."""
-        site = self.space.linear(texts, self.coef) + self.intercept
-        return self.base_weight * self.base.logits(texts) + site
+        return self.base.logits(texts) + self.space.linear(texts, self.coef)
 
     def logits(self, texts: Sequence[str]) -> FloatArray:
         """Returns the log-odds of spam for each text."""
@@ -259,10 +251,10 @@ class SiteModel(_LinearScorer):
         return self.memory.evidence(texts, self.config.near_low, self.config.near_high)
 
     def contributions(self, text: str) -> dict[str, float]:
-        """Returns each word's share of the text's log-odds, intercept and near copies left out."""
+        """Returns each word's share of the text's log-odds, near copies left out."""
         totals = self.space.word_contributions(text, self.coef)
         for word, value in self.base.contributions(text).items():
-            totals[word] = totals.get(word, 0.0) + self.base_weight * value
+            totals[word] = totals.get(word, 0.0) + value
         kept = 1.0 - float(self._near([text])[0][0])
         return {word: kept * value for word, value in totals.items()}
 
@@ -274,16 +266,15 @@ class SiteModel(_LinearScorer):
             "dense_weight": self.space.dense_weight,
             "base_fingerprint": self.base.fingerprint,
             "feedback_count": self.feedback_count,
-            "base_weight": self.base_weight,
             "config": asdict(self.config),
         }
-        arrays = _space_arrays(self.space, self.coef, self.intercept, header)
+        arrays = _space_arrays(self.space, self.coef, 0.0, header)
         return _write_npz(arrays | self.memory.arrays())
 
     @classmethod
     def from_bytes(cls, data: bytes, base: SpamModel) -> SiteModel:
         """Reads a site model written by to_bytes, on the base model it was adapted from."""
-        space, coef, intercept, header = _read_space(data)
+        space, coef, _, header = _read_space(data)
         if header.get("site_format") != SITE_FORMAT_VERSION:
             raise ValueError("site model written by an older version; adapt again")
         if header["base_fingerprint"] != base.fingerprint:
@@ -291,8 +282,7 @@ class SiteModel(_LinearScorer):
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             memory = LabelMemory.from_arrays({name: archive[name] for name in archive.files})
         config = AdaptConfig(**header["config"])
-        weight, count = header["base_weight"], header["feedback_count"]
-        return cls(base, space, coef, weight, intercept, memory, config, count)
+        return cls(base, space, coef, memory, config, header["feedback_count"])
 
 
 def _logit(probability: float) -> float:
@@ -413,9 +403,10 @@ def adapt(
 ) -> SiteModel:
     """Learns a site's moderator feedback (spam / not spam reports) on top of the base model.
 
-    The base logit keeps weight 1 and the site's terms weight 0 under priors that weaken as
-    feedback grows (AdaptConfig), so a few reports barely move them; each labelled text is
-    also remembered, to judge its near copies (SiteModel).
+    The base logit enters at weight 1, never refitted: feedback only adds weights on the
+    site's own terms, under a prior that weakens as feedback grows (AdaptConfig), so a few
+    reports barely move a shared word; each labelled text is also remembered, to judge its
+    near copies (SiteModel).
     """
     config = config or AdaptConfig()
     recent = list(feedback)[-config.max_feedback :]
@@ -423,37 +414,32 @@ def adapt(
     if not any(_WORD.search(text) for text in texts):
         raise ValueError("feedback has no words to learn from")
     space = FeatureSpace.fit(texts)
-    offset = base.logits(texts)
-    shrink = len(texts) ** -config.prior_decay
-    design = sp.hstack([offset[:, None], space.matrix(texts), np.ones((len(texts), 1))])
-    strengths = np.full(design.shape[1], config.prior_strength * shrink)
-    strengths[0] = config.base_prior * shrink
-    weights = _fit_residual(sp.csr_matrix(design), labels, offset, strengths)
+    strength = config.prior_strength / len(texts) ** config.prior_decay
+    coef = _fit_residual(space.matrix(texts), labels, base.logits(texts), strength)
     memory = LabelMemory.of(texts, labels.tolist())
-    base_weight, coef, intercept = 1.0 + weights[0], weights[1:-1], float(weights[-1])
-    return SiteModel(base, space, coef, base_weight, intercept, memory, config, len(recent))
+    return SiteModel(base, space, coef, memory, config, len(recent))
 
 
 def _fit_residual(
-    design: sp.csr_matrix, labels: BoolArray, offset: FloatArray, strengths: FloatArray
+    design: sp.csr_matrix, labels: BoolArray, offset: FloatArray, strength: float
 ) -> FloatArray:
-    """Fits logistic regression weights on top of a fixed logit offset, each with its prior.
+    """Fits logistic regression weights, no intercept, on top of a fixed logit offset.
 
-    Minimises the log-loss of offset + design . weights plus the sum of strengths / 2 times
-    the squared weights: scikit-learn's regressions take neither an offset nor such priors.
+    Minimises the log-loss of offset + design . weights plus strength / 2 times the squared
+    weights: scikit-learn's regressions take no offset.
     """
     sign = np.where(labels, 1.0, -1.0)
 
     def loss(weights: FloatArray) -> tuple[float, FloatArray]:
         margin = sign * (offset + design @ weights)
-        value = np.logaddexp(0.0, -margin).sum() + 0.5 * (strengths * weights) @ weights
-        gradient = design.T @ (-sign * expit(-margin)) + strengths * weights
+        value = np.logaddexp(0.0, -margin).sum() + 0.5 * strength * weights @ weights
+        gradient = design.T @ (-sign * expit(-margin)) + strength * weights
         return float(value), np.asarray(gradient, dtype=np.float64)
 
     def curvature(weights: FloatArray, direction: FloatArray) -> FloatArray:
         probability = expit(offset + design @ weights)
         spread = probability * (1.0 - probability) * (design @ direction)
-        return np.asarray(design.T @ spread + strengths * direction, dtype=np.float64)
+        return np.asarray(design.T @ spread + strength * direction, dtype=np.float64)
 
     # Newton steps with conjugate gradients need only products with the design matrix, cheap
     # on its few non-zeros; L-BFGS-B spent seconds in its own bookkeeping on 20,000 weights.
