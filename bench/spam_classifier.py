@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ONE_CORE = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 # Run in a fresh interpreter, so import, load and memory are what a new worker pays; the
-# scoring speed is the best of three passes, as other processes share the machine.
+# scoring speed is the best of three passes, as other processes share the machine. Peak memory
+# is VmHWM, which exec resets: getrusage's ru_maxrss would keep this (forking) process's peak.
 WORKER_PROBE = """
-import json, resource, sys, time
+import json, pathlib, sys, time
 started = time.perf_counter()
 import service.spam.classifier as classifier
 imported = time.perf_counter()
@@ -44,7 +45,11 @@ print(json.dumps({
     "import_s": imported - started,
     "load_s": loaded - imported,
     "single_per_s": len(texts) / min(passes),
-    "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "max_rss_mb": next(
+        int(line.split()[1]) / 1024
+        for line in pathlib.Path("/proc/self/status").read_text().splitlines()
+        if line.startswith("VmHWM:")
+    ),
 }))
 """
 

@@ -160,15 +160,17 @@ class IssoTarget(Target):
 class VettedTarget(Target):
     """Vetted from this repository, on SQLite, its submission limit raised.
 
-    With `page_cache` off, the per-process cache of rendered thread pages is disabled, so every
-    read queries and encodes; that server shares the other's database and is not preloaded.
+    With `page_cache` off, the per-process caches of rendered thread pages and of thread versions
+    are disabled, so every read queries and encodes; that server shares the other's database and
+    is not preloaded.
     """
 
     page_cache: bool = True
 
     def environment(self) -> dict[str, str]:
         """The VETTED_ settings of the run."""
-        cache = {} if self.page_cache else {"VETTED_THREAD_CACHE_BYTES": "0"}
+        uncached = {"VETTED_THREAD_CACHE_BYTES": "0", "VETTED_THREAD_VERSION_TTL": "0"}
+        cache = {} if self.page_cache else uncached
         return cache | {
             "VETTED_DATABASE_URL": f"sqlite:///{WORK / 'vetted.sqlite3'}",
             "VETTED_SECRET_KEY": "bench-secret-key-bench-secret-key",

@@ -95,14 +95,23 @@ DEFAULTS: dict[str, Any] = {
     # ETag makes revalidation cheap.
     "THREAD_CACHE_MAX_AGE": 10,
     # Each web process keeps rendered thread pages up to this many bytes, keyed by ETag (so
-    # never stale: the ETag comes from the database on every request).
+    # never stale: a page is served only under the ETag of the thread version it shows).
     "THREAD_CACHE_BYTES": 32 * 1024 * 1024,
+    # Seconds a web process trusts a thread's version (hence its ETag) once read from the
+    # database, so a hot thread costs one query a second per process, not one per reader. A
+    # change made through another process shows up in reads within this time, well inside
+    # THREAD_CACHE_MAX_AGE, which browsers and CDNs may keep a page anyway; one made through
+    # this process shows at once. 0 reads the version on every request.
+    "THREAD_VERSION_TTL": 1.0,
     # Author tokens let a reader see their own pending comment; they expire after this many
     # seconds (30 days).
     "AUTHOR_TOKEN_MAX_AGE": 30 * 24 * 3600,
     # The moderation queue and the audit log: items per page (default and maximum).
     "MODERATION_PAGE_SIZE": 50,
     "MODERATION_PAGE_SIZE_MAX": 200,
+    # The queue's counts per status stop at this number (a count equal to it means "at least"),
+    # so its first page costs the same however many comments a site has.
+    "MODERATION_COUNT_CAP": 1000,
     # Most comments one bulk decision may name; they are decided in one transaction.
     "MODERATION_BULK_MAX": 500,
     # The folder of the embedded setup's files (SQLite database and broker, generated keys,

@@ -11,11 +11,13 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.comments.cache import PageCache
+from service.comments.cache import PageCache, RecentHeads
 from service.db import make_engine, make_sessionmaker
 from service.privacy.crypto import Vault, generate_encryption_key
+from service.sites.services import THREAD_CHANGED_KEY
 
 
 def client_address() -> str:
@@ -38,8 +40,40 @@ def init_app(app: Flask) -> None:
         _key_list(app.config["ENCRYPTION_KEYS"]), app.config["HASH_KEY"]
     )
     app.extensions["vetted.thread_cache"] = PageCache(int(app.config["THREAD_CACHE_BYTES"]))
+    heads: RecentHeads[Any] = RecentHeads(float(app.config["THREAD_VERSION_TTL"]))
+    app.extensions["vetted.thread_heads"] = heads
+
+    def forget_heads_after_a_thread_changed(session: Session) -> None:
+        # A change made through this process shows at once; other processes see it within
+        # THREAD_VERSION_TTL.
+        if session.info.pop(THREAD_CHANGED_KEY, False):
+            heads.clear()
+
+    event.listen(
+        app.extensions["vetted.sessions"], "after_commit", forget_heads_after_a_thread_changed
+    )
     limiter.init_app(app)
+    _check_limits_only_on_limited_routes(app)
     app.teardown_appcontext(_close_session)
+
+
+# flask-limiter's settings for limits on every route; with none set, no read pays for a check.
+APP_WIDE_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def _check_limits_only_on_limited_routes(app: Flask) -> None:
+    """Drops flask-limiter's check before every request when no app-wide limit is set.
+
+    A route decorated with ``limiter.limit`` checks its own limit whatever the hook does
+    (flask-limiter's decorator calls the check itself), so the hook only ever applies default,
+    application and meta limits. Vetted sets none, and on a cached thread read the hook was a
+    fifth of the time spent in the app. An operator who sets one of them keeps the hook.
+    """
+    if any(app.config.get(name) for name in APP_WIDE_LIMITS):
+        return
+    hooks = app.before_request_funcs[None]
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
 
 
 def _embedded_defaults(app: Flask) -> None:
@@ -104,6 +138,12 @@ def sessions(app: Flask | None = None) -> sessionmaker[Session]:
     """The app's session factory."""
     factory: sessionmaker[Session] = (app or current_app).extensions["vetted.sessions"]
     return factory
+
+
+def engine(app: Flask | None = None) -> Engine:
+    """The app's database engine, for Core reads that need no session."""
+    bound: Engine = (app or current_app).extensions["vetted.engine"]
+    return bound
 
 
 def db() -> Session:

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import SessionInterface, SessionMixin
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -19,8 +20,20 @@ log = logging.getLogger(__name__)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+class NoCookies(SessionInterface):
+    """Vetted sets no cookies: readers are not tracked, and no request pays to open a session."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """No session: Flask gives views a null one, which refuses writes."""
+        return None
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Nothing to save."""
+
+
 def init_app(app: Flask) -> None:
-    """Installs the proxy rule and the error handlers."""
+    """Installs the proxy rule, the error handlers and the cookie-less sessions."""
+    app.session_interface = NoCookies()
     hops = int(app.config["TRUSTED_PROXY_HOPS"])
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -125,6 +125,9 @@ def make_test_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
         "TESTING": True,
         "DATABASE_URL": database_url,
         "RATELIMIT_ENABLED": False,
+        # Tests read a thread right after changing it; tests/comments/test_thread_api.py
+        # covers the default, a version trusted for a second.
+        "THREAD_VERSION_TTL": 0,
         "CELERY": {"broker_url": "memory://"},
         **TEST_KEYS,
     }

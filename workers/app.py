@@ -8,5 +8,5 @@ flask_app = create_app()
 celery = flask_app.extensions["celery"]
 
 # Task modules register with @shared_task; importing them here makes the worker know them.
-import workers.spam  # noqa: E402, F401
+import workers.spam  # noqa: E402
 import workers.webhooks  # noqa: E402, F401

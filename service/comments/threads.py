@@ -9,13 +9,14 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
 from service.comments.presenters import public_comment
 from service.errors import Invalid
-from service.sites.models import Article
+from service.sites.models import Article, Site
+from service.sites.services import is_closed, setting_of
 
 
 class Sort(StrEnum):
@@ -46,6 +47,56 @@ class Cursor:
             return cls(dt.datetime.fromisoformat(created_at), int(comment_id))
         except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
             raise Invalid.field("cursor", "This cursor is not one we gave out.") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadHead:
+    """What a thread read knows before reading any comment: enough to answer 304 or from cache."""
+
+    site_id: int
+    settings: dict[str, Any]
+    article_id: int | None
+    thread_version: int
+    closed: bool
+
+    def setting(self, name: str) -> Any:
+        """The site's setting, falling back to the default."""
+        return setting_of(self.settings, name)
+
+
+_sites, _articles = Site.__table__, Article.__table__
+# Built once: a Core statement with bound parameters is compiled once per process and then
+# only executed; building the ORM expression on every read cost more than running it.
+_THREAD_HEAD = (
+    select(
+        _sites.c.id,
+        _sites.c.settings,
+        _articles.c.id,
+        _articles.c.thread_version,
+        _articles.c.locked,
+        _articles.c.created_at,
+    )
+    .select_from(_sites)
+    .outerjoin(
+        _articles,
+        (_articles.c.site_id == _sites.c.id) & (_articles.c.key == bindparam("article_key")),
+    )
+    .where(_sites.c.slug == bindparam("site_slug"))
+)
+
+
+def thread_head(connection: Connection, site_slug: str, article_key: str) -> ThreadHead | None:
+    """The site's and article's state for a thread read, in one indexed query; None: no site."""
+    row = connection.execute(
+        _THREAD_HEAD, {"site_slug": site_slug, "article_key": article_key}
+    ).first()
+    if row is None:
+        return None
+    site_id, settings, article_id, version, locked, created_at = row
+    closed = article_id is not None and is_closed(
+        locked, created_at, setting_of(settings, "close_after_days"), None
+    )
+    return ThreadHead(site_id, settings or {}, article_id, version or 0, closed)
 
 
 @dataclass(frozen=True)

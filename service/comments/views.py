@@ -10,16 +10,16 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 
 from service.comments.authors import author_token, token_grants
-from service.comments.cache import PageCache
+from service.comments.cache import PageCache, RecentHeads
 from service.comments.forms import parse_submission
 from service.comments.models import Comment, Status
 from service.comments.presenters import authors_view, public_article
 from service.comments.services import Client, comment_on_site, submit_comment
-from service.comments.threads import Cursor, Sort, read_thread
+from service.comments.threads import Cursor, Sort, ThreadHead, read_thread, thread_head
 from service.errors import Forbidden, Invalid, NotFound
-from service.extensions import client_address, db, limiter, vault
+from service.extensions import client_address, db, engine, limiter, vault
 from service.sites.models import Article, Site
-from service.sites.services import article_is_closed, site_by_slug
+from service.sites.services import setting_of, site_by_slug
 from service.tasks import CHECK_COMMENT, enqueue
 from service.web import json_response, request_fields
 
@@ -40,7 +40,8 @@ def _submitter_key() -> str:
 def submit(site: str, article: str) -> Response:
     """Takes a reader's comment; 202 with an author token, the spam check queued."""
     session = db()
-    target = g.site = site_by_slug(session, site)
+    target = site_by_slug(session, site)
+    g.site_settings = target.settings
     _refuse_foreign_writes(target)
     submission = parse_submission(
         request_fields(), current_app.config["EMAIL_CHECK_DELIVERABILITY"]
@@ -66,36 +67,51 @@ def submit(site: str, article: str) -> Response:
 @bp.get("/articles/<path:article>/comments")
 def thread(site: str, article: str) -> Response:
     """An article's approved comments, nested, one page of top-level comments at a time."""
-    session = db()
     sort, limit, cursor = _thread_params()
-    row = session.execute(
-        select(Site, Article)
-        .outerjoin(Article, (Article.site_id == Site.id) & (Article.key == article))
-        .where(Site.slug == site)
-    ).first()
-    if row is None:
-        raise NotFound(f"There is no site {site!r}.")
-    target, found = row
-    g.site = target
-    if found is None:
+    # The hot path: the thread's state (read lately or in one Core query), then a 304 or a
+    # page this process already encoded.
+    head = _current_head(site, article)
+    g.site_settings = head.settings
+    if head.article_id is None:
         return _empty_thread(article)
-    closed = article_is_closed(target, found)
-    depth = int(target.setting("thread_depth"))
-    etag = _thread_etag(found, closed, depth, request.query_string)
+    depth = int(head.setting("thread_depth"))
+    etag = _thread_etag(head, depth, request.query_string)
     if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=_thread_cache_headers(etag))
     cache: PageCache = current_app.extensions["vetted.thread_cache"]
     encoded = cache.get(etag)
     if encoded is None:
-        page = read_thread(session, found, sort, limit, cursor, depth)
-        body = {
-            "article": public_article(found, closed),
-            "comments": page.comments,
-            "next_cursor": page.next_cursor,
-        }
-        encoded = orjson.dumps(body)
+        encoded = _encoded_thread_page(head, sort, limit, cursor, depth)
         cache.put(etag, encoded)
     return Response(encoded, mimetype="application/json", headers=_thread_cache_headers(etag))
+
+
+def _current_head(site: str, article: str) -> ThreadHead:
+    """The thread's state as this process read it lately, else from the database."""
+    heads: RecentHeads[ThreadHead] = current_app.extensions["vetted.thread_heads"]
+    head = heads.get((site, article))
+    if head is None:
+        with engine().connect() as connection:
+            head = thread_head(connection, site, article)
+        if head is None:
+            raise NotFound(f"There is no site {site!r}.")
+        heads.put((site, article), head)
+    return head
+
+
+def _encoded_thread_page(
+    head: ThreadHead, sort: Sort, limit: int, cursor: Cursor | None, depth: int
+) -> bytes:
+    """The page as JSON, read from the database."""
+    session = db()
+    found = session.get_one(Article, head.article_id)
+    page = read_thread(session, found, sort, limit, cursor, depth)
+    body = {
+        "article": public_article(found, head.closed),
+        "comments": page.comments,
+        "next_cursor": page.next_cursor,
+    }
+    return orjson.dumps(body)
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -136,8 +152,12 @@ def _cors(response: Response) -> Response:
 
 
 def _allowed_origins(site_slug: str) -> list[str]:
-    site = g.get("site") or db().scalar(select(Site).where(Site.slug == site_slug))
-    return list(site.setting("allowed_origins")) if site else []
+    if "site_settings" not in g:
+        site = db().scalar(select(Site).where(Site.slug == site_slug))
+        if site is None:
+            return []
+        g.site_settings = site.settings
+    return list(setting_of(g.site_settings, "allowed_origins"))
 
 
 def _refuse_foreign_writes(site: Site) -> None:
@@ -169,9 +189,9 @@ def _thread_params() -> tuple[Sort, int, Cursor | None]:
     return sort, limit, cursor
 
 
-def _thread_etag(article: Article, closed: bool, depth: int, query: bytes) -> str:
+def _thread_etag(head: ThreadHead, depth: int, query: bytes) -> str:
     """Changes whenever anything a reader of this page could see changes."""
-    state = f"{article.id}:{article.thread_version}:{closed}:{depth}:".encode() + query
+    state = f"{head.article_id}:{head.thread_version}:{head.closed}:{depth}:".encode() + query
     return hashlib.blake2b(state, digest_size=12).hexdigest()
 
 

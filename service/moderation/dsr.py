@@ -32,6 +32,7 @@ from service.privacy.crypto import Vault, normalise_email
 from service.sites.models import Article, Site
 from service.sites.services import touch_thread
 from service.spam.feedback import SpamFeedback
+from service.webhooks.outbox import rewrite_stored_comments
 
 ANONYMOUS = "Anonymous"
 REDACTED = "[removed]"
@@ -136,6 +137,7 @@ def erase_subject(
     blocks_removed = _erase_blocks(session, site, digests, addresses)
     _erase_from_settings(site, email)
     session.flush()
+    rewrite_stored_comments(session, site.id, comments)
     record(
         session, actor, Action.ERASE, site_id=site.id, detail={"comments": len(ids), "mode": mode}
     )

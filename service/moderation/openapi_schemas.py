@@ -334,10 +334,17 @@ SCHEMAS: dict[str, Any] = {
     "CommentChange": CHANGE,
     "ModerationArticle": ARTICLE,
     "ModerationQueue": _object(
-        ["comments", "next_cursor", "counts"],
+        ["comments", "next_cursor", "counts", "counts_capped_at"],
         comments=_list_of("ModerationComment"),
         next_cursor={"type": ["string", "null"]},
-        counts={**COUNTS, "description": "Per status, for the filter without its status."},
+        counts={
+            **COUNTS,
+            "description": "Per status, for the filter without its status, up to counts_capped_at.",
+        },
+        counts_capped_at={
+            "type": "integer",
+            "description": "Counting stops here: a count equal to it means at least that many.",
+        },
     ),
     "Decision": _object(
         ["action"],

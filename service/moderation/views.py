@@ -83,7 +83,8 @@ def queue() -> Response:
         created_after=args.created_after,
         created_before=args.created_before,
     )
-    page = read_queue(session, query, args.sort, args.limit, args.cursor)
+    cap = int(config["MODERATION_COUNT_CAP"])
+    page = read_queue(session, query, args.sort, args.limit, args.cursor, cap)
     if args.author or args.ip:
         searched = [name for name, v in (("author", args.author), ("ip", args.ip)) if v]
         for site_id in site_ids:
@@ -96,7 +97,12 @@ def queue() -> Response:
             )
     items = _present(session, page.comments, args.reveal)
     session.commit()
-    body = {"comments": items, "next_cursor": page.next_cursor, "counts": page.counts}
+    body = {
+        "comments": items,
+        "next_cursor": page.next_cursor,
+        "counts": page.counts,
+        "counts_capped_at": cap,
+    }
     return json_response(body)
 
 

@@ -37,9 +37,9 @@ class Site(Base):
 
     def setting(self, name: str) -> Any:
         """A setting's value, falling back to its default."""
-        from service.sites.services import SETTINGS
+        from service.sites.services import setting_of
 
-        return (self.settings or {}).get(name, SETTINGS[name])
+        return setting_of(self.settings, name)
 
 
 class Article(Base):

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
@@ -123,14 +123,33 @@ def get_or_create_article(
 
 def article_is_closed(site: Site, article: Article, now: dt.datetime | None = None) -> bool:
     """Whether an article takes no new comments (locked, or older than the site allows)."""
-    if article.locked:
+    return is_closed(article.locked, article.created_at, site.setting("close_after_days"), now)
+
+
+def is_closed(
+    locked: bool, created_at: dt.datetime, close_after_days: int | None, now: dt.datetime | None
+) -> bool:
+    """Whether an article so locked and so old takes no new comments."""
+    if locked:
         return True
-    days = site.setting("close_after_days")
-    if days is None:
+    if close_after_days is None:
         return False
-    return (now or utcnow()) - article.created_at > dt.timedelta(days=int(days))
+    return (now or utcnow()) - created_at > dt.timedelta(days=int(close_after_days))
+
+
+def setting_of(settings: dict[str, Any] | None, name: str) -> Any:
+    """A site's setting from its stored settings, falling back to the default."""
+    return (settings or {}).get(name, SETTINGS[name])
+
+
+# Set in a session's info when a public thread changed in its transaction: once it commits, the
+# process forgets the thread versions it trusted (service.extensions).
+THREAD_CHANGED_KEY = "vetted.thread_changed"
 
 
 def touch_thread(article: Article) -> None:
     """Marks the article's public thread as changed, so caches revalidate."""
     article.thread_version = (article.thread_version or 0) + 1
+    session = object_session(article)
+    if session is not None:
+        session.info[THREAD_CHANGED_KEY] = True

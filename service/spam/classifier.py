@@ -1,13 +1,15 @@
 """Spam scoring: a linear TF-IDF model trained on labelled comments, adapted per site.
 
-Pure Python on scikit-learn and numpy: no Flask, no database. Models are stored as numpy
-archives of plain arrays (never pickle), so reading one runs no code from the file.
+Pure Python on numpy, with scikit-learn and SciPy for training and adapting only: no Flask,
+no database. Models are stored as numpy archives of plain arrays (never pickle), so reading one
+runs no code from the file.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import io
 import json
 import math
@@ -17,17 +19,45 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import minimize
-from scipy.special import expit, log_expit
-from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import MultinomialNB
 
 from service.spam.features import TOKEN_PATTERN, FeatureSpace, FloatArray, LabelledText
 from service.spam.memory import LabelMemory
+
+
+class _Deferred:
+    """A module, or a name in one, imported when first used rather than with this module."""
+
+    def __init__(self, module: str, name: str | None = None) -> None:
+        self._module = module
+        self._name = name
+
+    def _target(self) -> Any:
+        """Imports and returns what this stands for."""
+        module = importlib.import_module(self._module)
+        return module if self._name is None else getattr(module, self._name)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._target(), attribute)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target()(*args, **kwargs)
+
+
+# A worker that only scores comments never imports SciPy or scikit-learn: they are about
+# 95 MB of its memory, and only training and adapt() need them.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from scipy.optimize import minimize
+    from scipy.special import expit
+    from sklearn.linear_model import LogisticRegression
+else:
+    sp = _Deferred("scipy.sparse")
+    minimize = _Deferred("scipy.optimize", "minimize")
+    expit = _Deferred("scipy.special", "expit")
+    LogisticRegression = _Deferred("sklearn.linear_model", "LogisticRegression")
 
 # 2: marker tokens in the text blocks and a dense shape block (header "dense_weight").
 FORMAT_VERSION = 2
@@ -51,6 +81,11 @@ class Verdict(StrEnum):
     SPAM = "spam"
     UNSURE = "unsure"
     HAM = "ham"
+
+
+def sigmoid(logits: FloatArray) -> FloatArray:
+    """Returns 1 / (1 + exp(-logits)) without overflow, in numpy alone."""
+    return np.asarray(np.exp(-np.logaddexp(0.0, -logits)), dtype=np.float64)
 
 
 def verdict_for(score: float, spam_threshold: float, unsure_threshold: float) -> Verdict:
@@ -129,7 +164,7 @@ class _LinearScorer:
 
     def score(self, texts: Sequence[str]) -> FloatArray:
         """Returns the probability of spam for each text."""
-        return np.asarray(expit(self.logits(texts)), dtype=np.float64)
+        return sigmoid(self.logits(texts))
 
     def verdicts(self, texts: Sequence[str]) -> list[Verdict]:
         """Returns spam, unsure or ham for each text under this model's thresholds."""
@@ -291,14 +326,19 @@ def _logit(probability: float) -> float:
     return math.log(clipped / (1 - clipped))
 
 
+def _log_sigmoid(logits: FloatArray) -> FloatArray:
+    """Returns log(sigmoid(logits)) without overflow, in numpy alone."""
+    return np.asarray(-np.logaddexp(0.0, -logits), dtype=np.float64)
+
+
 def _mixture_logit(weight: FloatArray, first: FloatArray, second: FloatArray) -> FloatArray:
     """Returns the log-odds of weight * P(first) + (1 - weight) * P(second), from log-odds."""
     # Mixed as probabilities: nearness is how likely the comment is a copy of the labelled
     # ones, and a base logit of +20 must not outweigh a near-certain copy of a ham report.
     with np.errstate(divide="ignore"):
         shares = np.log(weight), np.log1p(-weight)
-    spam = np.logaddexp(shares[0] + log_expit(first), shares[1] + log_expit(second))
-    ham = np.logaddexp(shares[0] + log_expit(-first), shares[1] + log_expit(-second))
+    spam = np.logaddexp(shares[0] + _log_sigmoid(first), shares[1] + _log_sigmoid(second))
+    ham = np.logaddexp(shares[0] + _log_sigmoid(-first), shares[1] + _log_sigmoid(-second))
     return np.asarray(spam - ham, dtype=np.float64)
 
 
@@ -385,6 +425,8 @@ def train(rows: Sequence[LabelledText], config: TrainingConfig | None = None) ->
     texts, labels = _sorted_rows(rows)
     if labels.all() or not labels.any():
         raise ValueError("training needs both spam and legitimate comments")
+    from sklearn.naive_bayes import MultinomialNB
+
     space = FeatureSpace.fit(texts, min_df=config.min_df, dense_weight=config.dense_weight)
     features = space.matrix(texts)
     regression = LogisticRegression(C=config.c, solver="liblinear", max_iter=1000, random_state=0)

@@ -11,11 +11,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+# Scoring needs only numpy: scikit-learn and SciPy (about 95 MB in a worker) are imported by
+# fit() and matrix(), which training and adapt() call, never by scoring a comment.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -183,6 +188,8 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 def new_vectorizers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]:
     """Returns unfitted word and char TF-IDF vectorizers with the shared settings."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     words = TfidfVectorizer(
         analyzer="word",
         preprocessor=preprocess,
@@ -201,6 +208,27 @@ def new_vectorizers(min_df: int = 1) -> tuple[TfidfVectorizer, TfidfVectorizer]:
     return words, chars
 
 
+def word_terms(text: str) -> list[str]:
+    """Returns the word block's terms of a text, as the word vectorizer's analyzer does."""
+    tokens = _TOKEN.findall(preprocess(text))
+    terms = list(tokens)
+    for n in range(max(WORD_NGRAMS[0], 2), WORD_NGRAMS[1] + 1):
+        terms += [" ".join(tokens[start : start + n]) for start in range(len(tokens) - n + 1)]
+    return terms
+
+
+def char_terms(text: str) -> list[str]:
+    """Returns the char block's terms of a text, as the char_wb vectorizer's analyzer does."""
+    grams: list[str] = []
+    for word in preprocess(text).split():
+        grams += _char_wb_grams(word)
+    return grams
+
+
+# One analyzer per block, in block order: the same terms the fitted vectorizers would draw.
+_ANALYZERS: tuple[Callable[[str], list[str]], ...] = (word_terms, char_terms)
+
+
 @dataclass(frozen=True, slots=True)
 class _Block:
     """One fitted vectorizer's pieces, placed at an offset in the stacked feature vector."""
@@ -214,15 +242,21 @@ class _Block:
 class FeatureSpace:
     """Word and char TF-IDF blocks side by side, then dense_weight x dense_features() if > 0."""
 
-    def __init__(self, vectorizers: Sequence[TfidfVectorizer], dense_weight: float = 0.0) -> None:
-        self.vectorizers = tuple(vectorizers)
+    def __init__(
+        self,
+        vocabularies: Sequence[Sequence[str]],
+        idfs: Sequence[FloatArray],
+        dense_weight: float = 0.0,
+    ) -> None:
         self.dense_weight = float(dense_weight)
         self._blocks: list[_Block] = []
+        self._vectorizers: tuple[TfidfVectorizer, ...] | None = None
         offset = 0
-        for vectorizer in self.vectorizers:
-            vocabulary = {str(term): int(column) for term, column in vectorizer.vocabulary_.items()}
-            idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-            self._blocks.append(_Block(vectorizer.build_analyzer(), vocabulary, idf, offset))
+        for analyzer, terms, idf in zip(_ANALYZERS, vocabularies, idfs, strict=True):
+            vocabulary = {str(term): column for column, term in enumerate(terms)}
+            self._blocks.append(
+                _Block(analyzer, vocabulary, np.asarray(idf, dtype=np.float64), offset)
+            )
             offset += len(vocabulary)
         self.dense_offset = offset
         self.size = offset + (DENSE_SIZE if self.dense_weight > 0 else 0)
@@ -231,9 +265,12 @@ class FeatureSpace:
     def fit(cls, texts: Sequence[str], min_df: int = 1, dense_weight: float = 0.0) -> FeatureSpace:
         """Fits the vectorizers on the texts."""
         vectorizers = new_vectorizers(min_df)
+        vocabularies: list[list[str]] = []
         for vectorizer in vectorizers:
             vectorizer.fit(texts)
-        return cls(vectorizers, dense_weight)
+            columns = vectorizer.vocabulary_
+            vocabularies.append(sorted(columns, key=columns.__getitem__))
+        return cls(vocabularies, [v.idf_ for v in vectorizers], dense_weight)
 
     @classmethod
     def restore(
@@ -243,11 +280,7 @@ class FeatureSpace:
         dense_weight: float = 0.0,
     ) -> FeatureSpace:
         """Rebuilds a fitted space from each block's terms (in column order) and idf weights."""
-        vectorizers = new_vectorizers()
-        for vectorizer, vocabulary, idf in zip(vectorizers, vocabularies, idfs, strict=True):
-            vectorizer.vocabulary_ = {term: column for column, term in enumerate(vocabulary)}
-            vectorizer.idf_ = np.asarray(idf, dtype=np.float64)
-        return cls(vectorizers, dense_weight)
+        return cls(vocabularies, idfs, dense_weight)
 
     def vocabularies(self) -> list[list[str]]:
         """Returns each block's terms in column order."""
@@ -261,11 +294,23 @@ class FeatureSpace:
 
     def matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Returns the feature matrix of many texts, computed by scikit-learn."""
-        blocks = [v.transform(texts) for v in self.vectorizers]
+        import scipy.sparse as sp
+
+        blocks = [v.transform(texts) for v in self._fitted_vectorizers()]
         if self.dense_weight > 0:
             dense = np.array([dense_features(text) for text in texts]).reshape(-1, DENSE_SIZE)
             blocks.append(sp.csr_matrix(self.dense_weight * dense))
         return sp.hstack(blocks, format="csr")
+
+    def _fitted_vectorizers(self) -> tuple[TfidfVectorizer, ...]:
+        """Returns scikit-learn vectorizers set to this space's terms and idf, built once."""
+        if self._vectorizers is None:
+            vectorizers = new_vectorizers()
+            for vectorizer, block in zip(vectorizers, self._blocks, strict=True):
+                vectorizer.vocabulary_ = block.vocabulary
+                vectorizer.idf_ = block.idf
+            self._vectorizers = vectorizers
+        return self._vectorizers
 
     def weights(self, text: str) -> tuple[IntArray, FloatArray]:
         """Returns one text's non-zero feature columns and values, equal to matrix()'s row."""
@@ -342,10 +387,11 @@ class FeatureSpace:
 
 def _char_wb_grams(word: str) -> list[str]:
     """Returns the char_wb n-grams scikit-learn draws from one lowercased word."""
+    # A padded word shorter than n gives no n-grams; as long as n, itself once.
     padded = f" {word} "
-    grams = []
-    for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1):
-        grams += [padded[start : start + n] for start in range(max(len(padded) - n + 1, 1))]
-        if len(padded) <= n:
-            break
-    return grams
+    size = len(padded)
+    return [
+        padded[start : start + n]
+        for n in range(CHAR_NGRAMS[0], min(CHAR_NGRAMS[1], size) + 1)
+        for start in range(size - n + 1)
+    ]

@@ -8,6 +8,7 @@ commits (Warehouse's pattern): a rolled-back decision queues nothing.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from flask import Flask
@@ -31,6 +32,9 @@ def init_app(app: Flask) -> None:
     """Watches the app's sessions for new spam feedback."""
     factory = sessions(app)
     report = akismet_settings(app.config) is not None
+    # SQLAlchemy keeps session listeners as long as the session class lives, and the class
+    # lives as long as the app: a strong reference from here would keep every app alive.
+    app_ref = weakref.ref(app)
 
     def collect(session: Session, _context: Any) -> None:
         for obj in session.new:
@@ -40,9 +44,13 @@ def init_app(app: Flask) -> None:
                     session.info.setdefault(_REPORTS, []).append(obj.id)
 
     def queue(session: Session) -> None:
-        for site_id in sorted(session.info.pop(_SITES, ())):
+        sites, reports = session.info.pop(_SITES, ()), session.info.pop(_REPORTS, ())
+        app = app_ref()
+        if app is None:
+            return
+        for site_id in sorted(sites):
             enqueue(RETRAIN_SITE_MODEL, site_id, app=app)
-        for feedback_id in session.info.pop(_REPORTS, ()):
+        for feedback_id in reports:
             enqueue(REPORT_TO_AKISMET, feedback_id, app=app)
 
     def forget(session: Session) -> None:

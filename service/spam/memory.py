@@ -4,27 +4,30 @@ A linear model learns from a report by shifting the weights of the report's word
 words are shared with comments the moderator never judged: one "not spam" on a channel plug
 would let every channel plug through. The memory learns nothing general. It only says how
 close a new comment is to each labelled text (cosine of the sets of character 3-5-grams of
-both, links, digits and punctuation normalised away), so a report moves the comments that
-are copies of the reported one (another link, other punctuation, a word more or less) and
-leaves the rest to the model.
+both, links reduced to their host, digits and punctuation dropped), so a report moves the
+comments that are copies of the reported one (another link, other punctuation, a word more
+or less) and leaves the rest to the model. numpy alone: a worker scores without SciPy.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from service.spam.features import FloatArray
 
-# Hashed, so the memory stores no vocabulary; 2**20 buckets keep collisions between two
-# comments' few hundred n-grams negligible.
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# n-grams are hashed (CRC-32, stable across processes) into this many buckets, so the memory
+# stores no vocabulary; collisions between two comments' few hundred n-grams are negligible.
 _BUCKETS = 2**20
+_GRAMS = (3, 5)
 # Only a comment's start is compared: near copies share it, and it bounds a row's size.
 _COMPARED_CHARS = 2000
 # A link counts by its host only: a copy may point elsewhere on the same site or to another
@@ -45,39 +48,51 @@ def comparable_text(text: str) -> str:
     return _NOT_WORD.sub(" ", text).strip()[:_COMPARED_CHARS]
 
 
-_VECTORIZER = HashingVectorizer(
-    analyzer="char_wb",
-    ngram_range=(3, 5),
-    preprocessor=comparable_text,
-    n_features=_BUCKETS,
-    alternate_sign=False,
-    binary=True,
-    norm="l2",
-)
-
-
-def shingles(texts: Sequence[str]) -> sp.csr_matrix:
-    """Returns each text's set of hashed n-grams as a unit-norm binary row."""
-    return sp.csr_matrix(_VECTORIZER.transform(texts))
+def shingles(text: str) -> IntArray:
+    """Returns the sorted hashed character n-grams of a text's words, each padded by spaces."""
+    grams: set[str] = set()
+    for word in comparable_text(text).split():
+        padded = f" {word} "
+        for n in range(_GRAMS[0], _GRAMS[1] + 1):
+            grams.update(padded[i : i + n] for i in range(max(len(padded) - n + 1, 1)))
+    buckets = {zlib.crc32(gram.encode()) % _BUCKETS for gram in grams}
+    return np.array(sorted(buckets), dtype=np.int64)
 
 
 class LabelMemory:
     """Labelled texts as n-gram sets; a text near one of them takes that one's label."""
 
-    def __init__(self, rows: sp.csr_matrix, labels: npt.NDArray[np.bool_]) -> None:
-        self.rows = sp.csr_matrix(rows)
+    def __init__(self, indices: IntArray, indptr: IntArray, labels: BoolArray) -> None:
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.indptr = np.asarray(indptr, dtype=np.int64)
         self.labels = np.asarray(labels, dtype=bool)
+        self.sizes = np.diff(self.indptr)
+        # Entries sorted by bucket: a text's buckets find the rows sharing them by bisection.
+        rows = np.repeat(np.arange(self.labels.size), self.sizes)
+        order = np.argsort(self.indices, kind="stable")
+        self._buckets, self._rows = self.indices[order], rows[order]
 
     @classmethod
     def of(cls, texts: Sequence[str], labels: Sequence[bool]) -> LabelMemory:
         """Remembers the texts with their labels."""
-        return cls(shingles(texts), np.asarray(labels, dtype=bool))
+        rows = [shingles(text) for text in texts]
+        indptr = np.concatenate([[0], np.cumsum([row.size for row in rows])]).astype(np.int64)
+        indices = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        return cls(indices, indptr, np.asarray(labels, dtype=bool))
 
     def similarity(self, texts: Sequence[str]) -> FloatArray:
         """Returns the cosine of each text (rows) to each remembered text (columns)."""
-        if not self.labels.size:
-            return np.zeros((len(texts), 0))
-        return np.asarray((shingles(texts) @ self.rows.T).toarray(), dtype=np.float64)
+        out = np.zeros((len(texts), self.labels.size))
+        for number, text in enumerate(texts):
+            buckets = shingles(text)
+            if not buckets.size or not self.labels.size:
+                continue
+            starts = np.searchsorted(self._buckets, buckets, side="left")
+            ends = np.searchsorted(self._buckets, buckets, side="right")
+            hits = np.concatenate([self._rows[a:b] for a, b in zip(starts, ends, strict=True)])
+            shared = np.bincount(hits, minlength=self.labels.size)
+            out[number] = shared / np.sqrt(buckets.size * np.maximum(self.sizes, 1))
+        return out
 
     def evidence(
         self, texts: Sequence[str], low: float, high: float
@@ -96,19 +111,18 @@ class LabelMemory:
         return strongest, share
 
     def arrays(self) -> dict[str, Any]:
-        """Returns the memory as plain arrays: the rows' n-gram buckets and the labels."""
+        """Returns the memory as plain arrays: each row's n-gram buckets, and the labels."""
         return {
-            "memory_indices": self.rows.indices.astype(np.int32),
-            "memory_indptr": self.rows.indptr.astype(np.int64),
+            "memory_indices": self.indices.astype(np.int32),
+            "memory_indptr": self.indptr,
             "memory_labels": self.labels,
         }
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, Any]) -> LabelMemory:
-        """Rebuilds a memory from arrays(); the rows are binary, so their values follow."""
-        indices = np.asarray(arrays["memory_indices"], dtype=np.int32)
-        indptr = np.asarray(arrays["memory_indptr"], dtype=np.int64)
-        sizes = np.diff(indptr)
-        values = np.repeat(1.0 / np.sqrt(np.maximum(sizes, 1)), sizes)
-        rows = sp.csr_matrix((values, indices, indptr), shape=(len(sizes), _BUCKETS))
-        return cls(rows, np.asarray(arrays["memory_labels"], dtype=bool))
+        """Rebuilds a memory from arrays()."""
+        return cls(
+            np.asarray(arrays["memory_indices"], dtype=np.int64),
+            np.asarray(arrays["memory_indptr"], dtype=np.int64),
+            np.asarray(arrays["memory_labels"], dtype=bool),
+        )

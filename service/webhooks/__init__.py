@@ -7,6 +7,7 @@ edge) import Flask, and nothing here imports ``workers``.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
@@ -26,9 +27,14 @@ def init_app(app: Flask) -> None:
 
     events.listen(record_event)
 
+    # Weak: SQLAlchemy keeps these listeners as long as the app's session class, which the app
+    # itself keeps; a strong reference would keep every app ever made alive.
+    app_ref = weakref.ref(app)
+
     def queue_committed(session: Session) -> None:
         ids = take_committed_deliveries(session)
-        if ids:
+        app = app_ref()
+        if ids and app is not None:
             send_dispatches(app, (Dispatch(delivery_id) for delivery_id in ids))
 
     def drop_rolled_back(session: Session, *_: Any) -> None:

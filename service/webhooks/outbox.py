@@ -108,6 +108,31 @@ def forget_deliveries(session: Session) -> None:
     session.info.pop(AFTER_COMMIT_KEY, None)
 
 
+def rewrite_stored_comments(session: Session, site_id: int, comments: list[Comment]) -> int:
+    """Replaces each stored payload's copy of these comments with their public view as it is now.
+
+    A data subject's erasure must reach the messages already written: those still waiting to
+    be delivered and those kept in the delivery log. A message about a comment is never older
+    than the comment, which bounds the rows read. Returns how many messages changed.
+    """
+    if not comments:
+        return 0
+    current = {comment.id: comment for comment in comments}
+    oldest = min(comment.created_at for comment in comments)
+    changed = 0
+    for message in session.scalars(
+        select(Message).where(Message.site_id == site_id, Message.created_at >= oldest)
+    ):
+        stored = message.payload.get("data", {}).get("comment")
+        if not stored or stored.get("id") not in current:
+            continue
+        # The event's status and verdict stay: they say what happened, not who wrote it.
+        now = {**stored, **public_comment(current[stored["id"]])}
+        message.payload = {**message.payload, "data": {**message.payload["data"], "comment": now}}
+        changed += 1
+    return changed
+
+
 def site_data(site: Site) -> dict[str, Any]:
     """The site as payloads show it."""
     return {"slug": site.slug, "name": site.name}

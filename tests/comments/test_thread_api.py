@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
 from service.comments.services import set_status
+from service.db import session_scope
+from service.extensions import sessions
 from service.sites.models import Article, Site
 
 URL = "/api/v1/sites/news/articles/story/comments"
@@ -197,3 +200,46 @@ def test_author_sees_own_pending_comment_with_token_others_do_not(
     assert (
         client.get(url, headers={"Vetted-Author-Token": other["author_token"]}).status_code == 404
     )
+
+
+def test_an_app_wide_default_limit_still_applies_to_reads(make_app: Any, site: Site) -> None:
+    # Reads skip the limiter only while no app-wide limit is set (service.extensions).
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2 per minute").test_client()
+    assert [client.get(URL).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_process_trusts_a_thread_version_for_the_ttl_then_reads_it_again(
+    make_app: Any, site: Site, session: Session
+) -> None:
+    # `session` belongs to another app: its changes reach this one as another process's would.
+    client = make_app(THREAD_VERSION_TTL=0.5).test_client()
+    published(client, session, "first")
+    before = client.get(URL)
+    published(client, session, "second")
+    within_ttl = client.get(URL)
+    assert within_ttl.headers["ETag"] == before.headers["ETag"]
+    assert bodies(within_ttl.json["comments"]) == bodies(before.json["comments"])
+    time.sleep(0.6)
+    after = client.get(URL)
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert len(after.json["comments"]) == 2
+
+
+def test_with_no_ttl_every_read_sees_the_latest_version(
+    make_app: Any, site: Site, session: Session
+) -> None:
+    client = make_app(THREAD_VERSION_TTL=0).test_client()
+    published(client, session, "first")
+    client.get(URL)
+    published(client, session, "second")
+    assert len(client.get(URL).json["comments"]) == 2
+
+
+def test_a_change_made_through_this_process_shows_at_once(make_app: Any, site: Site) -> None:
+    app = make_app(THREAD_VERSION_TTL=60)
+    client = app.test_client()
+    with app.app_context(), session_scope(sessions(app)) as own:
+        published(client, own, "first")
+        assert len(client.get(URL).json["comments"]) == 1
+        published(client, own, "second")
+        assert len(client.get(URL).json["comments"]) == 2

@@ -13,10 +13,12 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
+from service.events import EventType
 from service.extensions import vault
 from service.moderation.models import Action, AuditEntry
 from service.privacy.crypto import Vault
 from service.sites.models import Site
+from service.webhooks.models import Endpoint, Message
 from tests.moderation.conftest import ARTICLE
 
 BASE = "/api/v1/moderation"
@@ -263,3 +265,43 @@ def test_erasing_feedback_queues_the_sites_spam_model_for_retraining(
     assert ("workers.spam.retrain_site_model", [site.id]) in queued_tasks(app)
     client.post(ERASE, json={"email": "nobody@example.com", "mode": mode}, headers=admin)
     assert queued_tasks(app) == []
+
+
+@pytest.mark.parametrize("mode", ["delete", "anonymise"])
+def test_erase_reaches_the_webhook_messages_already_stored(
+    app: Flask,
+    client: FlaskClient,
+    admin: dict[str, str],
+    moderator: dict[str, str],
+    submit: Any,
+    session: Session,
+    site: Site,
+    mode: str,
+) -> None:
+    session.add(
+        Endpoint(
+            site_id=site.id,
+            url="https://cms.example/hooks",
+            events=[event.value for event in EventType],
+            secret_encrypted=vault(app).encrypt("whsec_test"),
+            secret_hint="whsec_te",
+        )
+    )
+    session.commit()
+    comment_id = submit(f"Write to me at {EMAIL.lower()}.", email=EMAIL, name="Erin Subject")
+    submit("Another reader's view.", email="bob@example.com", name="Bob Bystander")
+    decided = client.post(
+        f"{BASE}/comments/{comment_id}/decision", json={"action": "approve"}, headers=moderator
+    )
+    assert decided.status_code == 200
+
+    def payloads() -> str:
+        session.expire_all()
+        stored = session.scalars(select(Message.payload)).all()
+        return orjson.dumps(stored).decode().lower()
+
+    assert "erin subject" in payloads() and EMAIL.lower() in payloads()
+    assert client.post(ERASE, json={"email": EMAIL, "mode": mode}, headers=admin).status_code == 200
+    after = payloads()
+    assert "erin" not in after
+    assert "bob bystander" in after  # other authors' messages are left as they were

@@ -131,6 +131,17 @@ def test_counts_follow_the_other_filters(
     }
 
 
+def test_counts_stop_at_the_cap_which_the_response_names(
+    client: FlaskClient, moderator: dict[str, str], queue: dict[str, int]
+) -> None:
+    client.application.config["MODERATION_COUNT_CAP"] = 2
+    response = client.get(QUEUE, headers=moderator)
+    assert response.json["counts"]["pending"] == 2  # three are pending: "at least 2"
+    assert response.json["counts"]["approved"] == 1
+    assert response.json["counts_capped_at"] == 2
+    assert len(response.json["comments"]) == 5  # the page itself is not capped
+
+
 @pytest.mark.parametrize("sort", ["oldest", "newest"])
 def test_cursor_pages_walk_every_comment_once(
     client: FlaskClient, moderator: dict[str, str], queue: dict[str, int], sort: str

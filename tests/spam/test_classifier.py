@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from service.spam.classifier import (
     train,
     verdict_for,
 )
-from service.spam.features import LabelledText, load_rows
+from service.spam.features import LabelledText, char_terms, load_rows, new_vectorizers, word_terms
 
 DATA = Path(__file__).parent / "data"
 REPORTED_HAM = "Please check out my channel, I post piano covers of this song"
@@ -106,6 +108,33 @@ def test_fast_scoring_equals_scikit_learn_features(model: SpamModel) -> None:
     texts = ["Check out my channel!!", "", "ünïcode wörds and www.example.com", "a a a a"]
     expected = model.space.matrix(texts) @ model.coef + model.intercept
     assert np.allclose(model.logits(texts), expected, rtol=0, atol=1e-12)
+
+
+def test_own_analyzers_draw_the_same_terms_as_scikit_learn() -> None:
+    texts = [
+        "Check out   my channel!!\n\nwww.example.com/x?y=1",
+        "",
+        "a",
+        "ünïcode wörds\tand\u00a0tabs 12 345",
+        "I\ufeff LOVE THIS SONG \U0001f600 \u2764 so much...",
+    ]
+    words, chars = new_vectorizers()
+    for text in texts:
+        assert word_terms(text) == words.build_analyzer()(text)
+        assert char_terms(text) == chars.build_analyzer()(text)
+
+
+def test_scoring_a_loaded_model_imports_neither_scikit_learn_nor_scipy() -> None:
+    probe = (
+        "import sys; from service.spam.classifier import load_base_model; "
+        "model = load_base_model(); model.verdicts(['check out my channel']); "
+        "model.explain('check out my channel'); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_explain_names_words_of_the_text_that_raise_the_score(model: SpamModel) -> None:
