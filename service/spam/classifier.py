@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import io
 import json
+import math
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from service.spam.features import TOKEN_PATTERN, FeatureSpace, FloatArray, LabelledText
+from service.spam.memory import LabelMemory
 
 
 class _Deferred:
@@ -48,15 +50,19 @@ class _Deferred:
 # 95 MB of its memory, and only training and adapt() need them.
 if TYPE_CHECKING:
     import scipy.sparse as sp
+    from scipy.optimize import minimize
     from scipy.special import expit
     from sklearn.linear_model import LogisticRegression
 else:
     sp = _Deferred("scipy.sparse")
+    minimize = _Deferred("scipy.optimize", "minimize")
     expit = _Deferred("scipy.special", "expit")
     LogisticRegression = _Deferred("sklearn.linear_model", "LogisticRegression")
 
 # 2: marker tokens in the text blocks and a dense shape block (header "dense_weight").
 FORMAT_VERSION = 2
+# Site models: 2 adds the near-copy memory and drops the fitted base weight.
+SITE_FORMAT_VERSION = 2
 MODEL_DIR = Path(__file__).parent / "model"
 BASE_MODEL_PATH = MODEL_DIR / "base.npz"
 # For models trained without a threshold search; the shipped model carries its own.
@@ -66,6 +72,7 @@ _BLOCKS = ("word", "char")
 _WORD = re.compile(TOKEN_PATTERN)
 
 Arrays = dict[str, Any]
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
 
 class Verdict(StrEnum):
@@ -106,17 +113,26 @@ class TrainingConfig:
 
 @dataclass(frozen=True, slots=True)
 class AdaptConfig:
-    """Hyperparameters of per-site adaptation."""
+    """Hyperparameters of per-site adaptation (see adapt())."""
 
-    # Inverse L2 strength on the site's own terms. Weak, since feedback is few but trusted
-    # labels: 100 did best of 3-1000 when a model trained on two videos adapted to a third.
-    c: float = 100.0
-    # Pseudo-comments with no site terms, at these base log-odds, labelled spam and ham in the
-    # proportions the base model predicts, each level weighing this much in all. They keep the
-    # base model's say where feedback has no evidence (its fit on them alone is weight 1,
-    # offset 0), and let one-sided feedback, only "not spam" reports say, be learned at all.
-    anchor_logits: tuple[float, ...] = (-6.0, -3.0, 0.0, 3.0, 6.0)
-    anchor_weight: float = 2.0
+    # L2 strength on the site's term weights, the prior that keeps the base model in charge:
+    # at n feedback texts it is prior_strength / n ** prior_decay, so one report barely moves
+    # a word it shares with other spam while a site with hundreds of reports learns its own.
+    # The base logit keeps weight 1 and there is no site intercept: both move every comment's
+    # score, and one report against a base logit of +25 drags them most (learned under a
+    # prior, that weight fell to 0.63-0.91 after that report and 20 others, and F1 with it).
+    # Both values: bench/spam_adapt_tuning.py, by the rule in its docstring.
+    prior_strength: float = 256.0
+    prior_decay: float = 1.5
+    # A comment whose memory similarity to a labelled text (memory.LabelMemory) is above
+    # near_low takes that label's log-odds, wholly from near_high on. 0.8: "Subscribe to my
+    # channel" (0.63 to "Check out my channel http://... subscribe!!!") is another comment,
+    # "check out my channel http://... please subscribe!!" (0.94) a copy. A label's log-odds
+    # are near_margin beyond the model's threshold for it: spam above the spam threshold,
+    # ham below the unsure one.
+    near_low: float = 0.8
+    near_high: float = 0.95
+    near_margin: float = 3.0
     # Only the most recent feedback is learned, which bounds a task's time and a row's size.
     max_feedback: int = 5000
 
@@ -226,8 +242,11 @@ class SpamModel(_LinearScorer):
 
 
 class SiteModel(_LinearScorer):
-    """A site's adaptation: logit = base_weight * base logit + x_site . coef + intercept.
+    """A site's adaptation: the base logit plus a residual on the site's terms, and near copies.
 
+    logit = base logit + x_site . coef; then, for a comment near
+    texts the site's moderators labelled, with nearness a (0-1) the probability of spam is the
+    mixture a * P(their label) + (1 - a) * P(logit), P(label) beyond the model's threshold.
     The site's own vocabulary comes from its feedback, so it learns words the base model never
     saw; the base model is shared and left untouched, and only the site part is stored.
     """
@@ -237,49 +256,90 @@ class SiteModel(_LinearScorer):
         base: SpamModel,
         space: FeatureSpace,
         coef: FloatArray,
-        base_weight: float,
-        intercept: float,
+        memory: LabelMemory,
+        config: AdaptConfig,
         feedback_count: int,
     ) -> None:
         self.base = base
         self.space = space
         self.coef = np.asarray(coef, dtype=np.float64)
-        self.base_weight = float(base_weight)
-        self.intercept = float(intercept)
+        self.memory = memory
+        self.config = config
         self.feedback_count = feedback_count
         self.spam_threshold = base.spam_threshold
         self.unsure_threshold = base.unsure_threshold
 
+    def residual_logits(self, texts: Sequence[str]) -> FloatArray:
+        """Returns the base log-odds plus the site's terms, before near copies are judged."""
+        return self.base.logits(texts) + self.space.linear(texts, self.coef)
+
     def logits(self, texts: Sequence[str]) -> FloatArray:
         """Returns the log-odds of spam for each text."""
-        site = self.space.linear(texts, self.coef) + self.intercept
-        return self.base_weight * self.base.logits(texts) + site
+        nearness, spam_share = self._near(texts)
+        spam, ham = (_logit(self.spam_threshold), _logit(self.unsure_threshold))
+        margin = self.config.near_margin
+        remembered = ham - margin + spam_share * (spam - ham + 2 * margin)
+        return _mixture_logit(nearness, remembered, self.residual_logits(texts))
+
+    def _near(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        """Returns each text's nearness to labelled texts and their share of spam."""
+        return self.memory.evidence(texts, self.config.near_low, self.config.near_high)
 
     def contributions(self, text: str) -> dict[str, float]:
-        """Returns each word's share of the text's log-odds, the intercepts left out."""
+        """Returns each word's share of the text's log-odds, near copies left out."""
         totals = self.space.word_contributions(text, self.coef)
         for word, value in self.base.contributions(text).items():
-            totals[word] = totals.get(word, 0.0) + self.base_weight * value
-        return totals
+            totals[word] = totals.get(word, 0.0) + value
+        kept = 1.0 - float(self._near([text])[0][0])
+        return {word: kept * value for word, value in totals.items()}
 
     def to_bytes(self) -> bytes:
         """Serializes the site part only, tied to its base model by fingerprint."""
         header = {
             "format_version": FORMAT_VERSION,
+            "site_format": SITE_FORMAT_VERSION,
             "dense_weight": self.space.dense_weight,
             "base_fingerprint": self.base.fingerprint,
-            "base_weight": self.base_weight,
             "feedback_count": self.feedback_count,
+            "config": asdict(self.config),
         }
-        return _write_npz(_space_arrays(self.space, self.coef, self.intercept, header))
+        arrays = _space_arrays(self.space, self.coef, 0.0, header)
+        return _write_npz(arrays | self.memory.arrays())
 
     @classmethod
     def from_bytes(cls, data: bytes, base: SpamModel) -> SiteModel:
         """Reads a site model written by to_bytes, on the base model it was adapted from."""
-        space, coef, intercept, header = _read_space(data)
+        space, coef, _, header = _read_space(data)
+        if header.get("site_format") != SITE_FORMAT_VERSION:
+            raise ValueError("site model written by an older version; adapt again")
         if header["base_fingerprint"] != base.fingerprint:
             raise ValueError("site model was adapted from another base model; adapt again")
-        return cls(base, space, coef, header["base_weight"], intercept, header["feedback_count"])
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            memory = LabelMemory.from_arrays({name: archive[name] for name in archive.files})
+        config = AdaptConfig(**header["config"])
+        return cls(base, space, coef, memory, config, header["feedback_count"])
+
+
+def _logit(probability: float) -> float:
+    """Returns the log-odds of a probability, kept finite for thresholds of 0 or 1."""
+    clipped = min(max(probability, 1e-6), 1 - 1e-6)
+    return math.log(clipped / (1 - clipped))
+
+
+def _log_sigmoid(logits: FloatArray) -> FloatArray:
+    """Returns log(sigmoid(logits)) without overflow, in numpy alone."""
+    return np.asarray(-np.logaddexp(0.0, -logits), dtype=np.float64)
+
+
+def _mixture_logit(weight: FloatArray, first: FloatArray, second: FloatArray) -> FloatArray:
+    """Returns the log-odds of weight * P(first) + (1 - weight) * P(second), from log-odds."""
+    # Mixed as probabilities: nearness is how likely the comment is a copy of the labelled
+    # ones, and a base logit of +20 must not outweigh a near-certain copy of a ham report.
+    with np.errstate(divide="ignore"):
+        shares = np.log(weight), np.log1p(-weight)
+    spam = np.logaddexp(shares[0] + _log_sigmoid(first), shares[1] + _log_sigmoid(second))
+    ham = np.logaddexp(shares[0] + _log_sigmoid(-first), shares[1] + _log_sigmoid(-second))
+    return np.asarray(spam - ham, dtype=np.float64)
 
 
 def _encode_space(space: FeatureSpace, coef: FloatArray, intercept: float) -> bytes:
@@ -383,27 +443,50 @@ def train(rows: Sequence[LabelledText], config: TrainingConfig | None = None) ->
 def adapt(
     base: SpamModel, feedback: Sequence[LabelledText], config: AdaptConfig | None = None
 ) -> SiteModel:
-    """Learns a site's moderator feedback (spam / not spam reports) on top of the base model."""
+    """Learns a site's moderator feedback (spam / not spam reports) on top of the base model.
+
+    The base logit enters at weight 1, never refitted: feedback only adds weights on the
+    site's own terms, under a prior that weakens as feedback grows (AdaptConfig), so a few
+    reports barely move a shared word; each labelled text is also remembered, to judge its
+    near copies (SiteModel).
+    """
     config = config or AdaptConfig()
     recent = list(feedback)[-config.max_feedback :]
     texts, labels = _sorted_rows(recent)
     if not any(_WORD.search(text) for text in texts):
         raise ValueError("feedback has no words to learn from")
     space = FeatureSpace.fit(texts)
-    levels = np.repeat(np.array(config.anchor_logits, dtype=np.float64), 2)
-    anchor_labels = np.tile([True, False], len(config.anchor_logits))
-    spam_share = expit(levels)
-    anchor_weights = config.anchor_weight * np.where(anchor_labels, spam_share, 1 - spam_share)
-    features = sp.vstack(
-        [
-            sp.hstack([base.logits(texts)[:, None], space.matrix(texts)]),
-            sp.hstack([levels[:, None], sp.csr_matrix((len(levels), space.size))]),
-        ],
-        format="csr",
+    strength = config.prior_strength / len(texts) ** config.prior_decay
+    coef = _fit_residual(space.matrix(texts), labels, base.logits(texts), strength)
+    memory = LabelMemory.of(texts, labels.tolist())
+    return SiteModel(base, space, coef, memory, config, len(recent))
+
+
+def _fit_residual(
+    design: sp.csr_matrix, labels: BoolArray, offset: FloatArray, strength: float
+) -> FloatArray:
+    """Fits logistic regression weights, no intercept, on top of a fixed logit offset.
+
+    Minimises the log-loss of offset + design . weights plus strength / 2 times the squared
+    weights: scikit-learn's regressions take no offset.
+    """
+    sign = np.where(labels, 1.0, -1.0)
+
+    def loss(weights: FloatArray) -> tuple[float, FloatArray]:
+        margin = sign * (offset + design @ weights)
+        value = np.logaddexp(0.0, -margin).sum() + 0.5 * strength * weights @ weights
+        gradient = design.T @ (-sign * expit(-margin)) + strength * weights
+        return float(value), np.asarray(gradient, dtype=np.float64)
+
+    def curvature(weights: FloatArray, direction: FloatArray) -> FloatArray:
+        probability = expit(offset + design @ weights)
+        spread = probability * (1.0 - probability) * (design @ direction)
+        return np.asarray(design.T @ spread + strength * direction, dtype=np.float64)
+
+    # Newton steps with conjugate gradients need only products with the design matrix, cheap
+    # on its few non-zeros; L-BFGS-B spent seconds in its own bookkeeping on 20,000 weights.
+    start = np.zeros(design.shape[1])
+    result = minimize(
+        loss, start, jac=True, hessp=curvature, method="Newton-CG", options={"maxiter": 200}
     )
-    targets = np.concatenate([labels, anchor_labels])
-    weights = np.concatenate([np.ones(len(texts)), anchor_weights])
-    regression = LogisticRegression(C=config.c, solver="liblinear", max_iter=1000, random_state=0)
-    regression.fit(features, targets, sample_weight=weights)
-    coef = regression.coef_[0]
-    return SiteModel(base, space, coef[1:], coef[0], regression.intercept_[0], len(recent))
+    return np.asarray(result.x, dtype=np.float64)

@@ -39,7 +39,7 @@ from service.spam.models import SiteSpamModel
 
 log = logging.getLogger(__name__)
 
-# Site models a process keeps in memory, least recently used first out (about 0.1-1 MB each).
+# Site models a process keeps in memory, least recently used first out (about 0.1-3 MB each).
 SITE_MODEL_CACHE_SIZE = 64
 
 
