@@ -32,6 +32,7 @@ sys.path.insert(0, str(BENCH.parent))
 
 from service.comments.models import Comment, Status  # noqa: E402
 from service.comments.threads import Sort, read_thread  # noqa: E402
+from service.db import make_engine  # noqa: E402
 from service.migrations import alembic_config, upgrade  # noqa: E402
 from service.moderation.queue import QueueFilter, load_context, read_queue  # noqa: E402
 from service.sites.models import Article, ModerationMode, Site  # noqa: E402
@@ -90,7 +91,8 @@ def ensure(name: str, fresh: bool) -> Engine:
         exists = connection.scalar(
             text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
         )
-    engine = create_engine(f"{SERVER}/{name}")
+    # The service's own engine: its connection settings decide which plans PostgreSQL uses.
+    engine = make_engine(f"{SERVER}/{name}")
     if exists and not fresh and _stored_shape(engine) == shape:
         print(f"{name}: reusing ({comments:,} comments)", flush=True)
         return engine
@@ -99,7 +101,7 @@ def ensure(name: str, fresh: bool) -> Engine:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    engine = create_engine(f"{SERVER}/{name}")
+    engine = make_engine(f"{SERVER}/{name}")
     started = time.monotonic()
     generate(engine, comments, articles, shape)
     print(f"{name}: {comments:,} comments generated in {time.monotonic() - started:.0f} s",
