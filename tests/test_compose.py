@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from service.spam.hooks import RETRAIN_SITE_MODEL, RETRAIN_SITE_MODELS
+from service.tasks import CHECK_COMMENT
+from service.webhooks.dispatch import DELIVER
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +74,7 @@ def test_each_key_is_required(missing: str) -> None:
 
 def test_it_defines_the_production_services(config: dict[str, Any]) -> None:
     services = config["services"]
-    assert {"web", "worker", "beat", "db", "redis"} <= set(services)
+    assert {"web", "worker", "learner", "beat", "db", "redis"} <= set(services)
     assert "gunicorn" in services["web"]["command"]
     assert any("create_app" in part for part in services["web"]["command"])
     assert services["worker"]["command"][:4] == ["celery", "-A", "workers.app", "worker"]
@@ -80,7 +84,7 @@ def test_it_defines_the_production_services(config: dict[str, Any]) -> None:
 
 
 def test_app_processes_use_postgresql_and_redis_and_the_keys(config: dict[str, Any]) -> None:
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "learner", "beat"):
         env = config["services"][name]["environment"]
         assert env["VETTED_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert "@db:5432/" in env["VETTED_DATABASE_URL"]
@@ -101,9 +105,26 @@ def volumes_of(service: dict[str, Any]) -> set[str]:
 
 def test_web_worker_and_beat_share_no_volume(config: dict[str, Any]) -> None:
     services = config["services"]
-    app_mounts = {name: volumes_of(services[name]) for name in ("web", "worker", "beat")}
+    app_mounts = {name: volumes_of(services[name]) for name in ("web", "worker", "learner", "beat")}
     db_and_redis = volumes_of(services["db"]) | volumes_of(services["redis"])
     for name, mounts in app_mounts.items():
         others = set().union(*(m for n, m in app_mounts.items() if n != name))
         assert not mounts & others, f"{name} shares {mounts & others}"
         assert not mounts & db_and_redis, f"{name} mounts the data of db or redis"
+
+
+def test_site_model_retraining_goes_to_the_learner_and_checks_to_the_workers(
+    config: dict[str, Any], make_app: Any
+) -> None:
+    services = config["services"]
+    routes = json.loads(services["worker"]["environment"]["VETTED_CELERY__task_routes"])
+    router = make_app(CELERY={"task_routes": routes}).extensions["celery"].amqp.router
+
+    def queue_of(task: str) -> str:
+        return str(router.route({}, task)["queue"].name)
+
+    learning = {queue_of(RETRAIN_SITE_MODEL), queue_of(RETRAIN_SITE_MODELS)}
+    assert learning == {"vetted-learning"}
+    assert queue_of(CHECK_COMMENT) == queue_of(DELIVER) == "vetted"
+    assert services["learner"]["command"][-2:] == ["--queues", "vetted-learning"]
+    assert services["worker"]["command"][-2:] == ["--queues", "vetted"]
