@@ -147,6 +147,8 @@ class Scorer(Protocol):
 
     def explain(self, text: str, k: int = 5) -> list[tuple[str, float]]: ...
 
+    def remembered(self, text: str) -> tuple[float, float]: ...
+
 
 class _LinearScorer:
     """Shared scoring, verdicts and explanations for models with a logit and contributions."""
@@ -175,6 +177,10 @@ class _LinearScorer:
         """Returns up to k words of the text that raised its spam log-odds most, with how much."""
         ranked = sorted(self.contributions(text).items(), key=lambda item: (-item[1], item[0]))
         return [(word, round(value, 4)) for word, value in ranked[:k] if value > 0]
+
+    def remembered(self, text: str) -> tuple[float, float]:
+        """How near the text is to ones moderators labelled (0-1), and their share of spam."""
+        return 0.0, 0.5
 
 
 class SpamModel(_LinearScorer):
@@ -280,6 +286,11 @@ class SiteModel(_LinearScorer):
         margin = self.config.near_margin
         remembered = ham - margin + spam_share * (spam - ham + 2 * margin)
         return _mixture_logit(nearness, remembered, self.residual_logits(texts))
+
+    def remembered(self, text: str) -> tuple[float, float]:
+        """How near the text is to ones this site's moderators labelled, and their spam share."""
+        nearness, spam_share = self._near([text])
+        return float(nearness[0]), float(spam_share[0])
 
     def _near(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray]:
         """Returns each text's nearness to labelled texts and their share of spam."""

@@ -69,9 +69,16 @@ def classifier_signal(scorer: Scorer, text: str, adapted: bool) -> Signal:
     """The classifier's probability as a signal, with the words that raised it most."""
     probability = float(scorer.score([text])[0])
     model = "this site's model" if adapted else "the base model"
+    detail = f"Spam probability {probability:.2f} ({model})."
+    nearness, spam_share = scorer.remembered(text)
+    if nearness > 0:
+        # A near copy is judged by its moderators' label more than by its words: say so, since
+        # the terms below then explain little of the score.
+        label = "spam" if spam_share >= 0.5 else "not spam"
+        detail += f" A near copy ({nearness:.0%}) of comments moderators marked {label}."
     return Signal(
         Reason.CLASSIFIER,
-        f"Spam probability {probability:.2f} ({model}).",
+        detail,
         weight=probability,
         terms=tuple(scorer.explain(text, EXPLAINED_TERMS)),
     )

@@ -9,6 +9,7 @@ import pytest
 
 from service.spam.classifier import SiteModel, SpamModel, adapt, load_base_model
 from service.spam.features import LabelledText, load_rows
+from service.spam.services import classifier_signal
 from tests.spam.conftest import SIMILAR_SPAMMY, SPAMMY
 
 # The first six distinct spam comments of each YouTube Spam Collection file (README.md here).
@@ -111,3 +112,13 @@ def test_a_ham_report_on_a_bare_link_leaves_bare_links_to_other_sites_alone(
     site = adapt(base, [LabelledText("https://www.city-council.example/budget-2025", False)])
     others = ["http://cheap-followers.example/buy", "https://www.free-gifts.example/claim?id=7"]
     assert np.allclose(site.score(others), base.score(others), atol=0.05)
+
+
+def test_the_classifier_reason_says_when_a_near_copy_decided(
+    base: SpamModel, reported: SiteModel, other_spam: list[str]
+) -> None:
+    copy = classifier_signal(reported, SIMILAR_SPAMMY, adapted=True)
+    assert "near copy" in copy.detail and "marked not spam" in copy.detail
+    unrelated = classifier_signal(reported, other_spam[0], adapted=True)
+    assert "near copy" not in unrelated.detail
+    assert "near copy" not in classifier_signal(base, SPAMMY, adapted=False).detail
