@@ -7,15 +7,14 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
+from service.commands import domain_errors_as_messages
 from service.db import session_scope, utcnow
-from service.errors import VettedError
 from service.extensions import sessions
 from service.moderation.models import Role
 from service.moderation.tokens import create_token, list_tokens, revoke_token
@@ -53,20 +52,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(spam_group)
 
 
-def _fail_on_domain_errors(func: Any) -> Any:
-    """Prints a domain error as a one-line message and exits 1, instead of a traceback."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except VettedError as exc:
-            raise click.ClickException(exc.detail) from exc
-
-    return wrapper
-
-
 @click.group("db")
 def db_group() -> None:
     """The database schema."""
@@ -100,7 +85,7 @@ def site_group() -> None:
 @click.option("--origin", "origins", multiple=True, help="An origin allowed to post (repeat).")
 @click.option("--if-missing", is_flag=True, help="Succeed quietly when the site exists.")
 @with_appcontext
-@_fail_on_domain_errors
+@domain_errors_as_messages
 def site_create(
     slug: str, name: str | None, moderation: str, origins: tuple[str, ...], if_missing: bool
 ) -> None:
@@ -135,7 +120,7 @@ def token_group() -> None:
 @click.option("--label", help="Who or what the token is for.")
 @click.option("--expires-in-days", type=int, help="Expire after this many days.")
 @with_appcontext
-@_fail_on_domain_errors
+@domain_errors_as_messages
 def token_create(
     sites: tuple[str, ...], role: str, label: str | None, expires_in_days: int | None
 ) -> None:
@@ -166,7 +151,7 @@ def token_list(site: str | None) -> None:
 @token_group.command("revoke")
 @click.argument("token_id", type=int)
 @with_appcontext
-@_fail_on_domain_errors
+@domain_errors_as_messages
 def token_revoke(token_id: int) -> None:
     """Revokes a token at once."""
     with session_scope(sessions()) as session:

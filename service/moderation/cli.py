@@ -6,8 +6,8 @@ import click
 import orjson
 from flask.cli import with_appcontext
 
+from service.commands import domain_errors_as_messages
 from service.db import session_scope
-from service.errors import VettedError
 from service.extensions import sessions, vault
 from service.moderation.audit import Actor
 from service.moderation.dsr import EraseMode, erase_subject, export_subject
@@ -26,16 +26,14 @@ def privacy_group() -> None:
 @click.option("--site", required=True, help="The site's slug.")
 @click.option("--email", required=True, help="The author's email address.")
 @with_appcontext
+@domain_errors_as_messages
 def privacy_export(site: str, email: str) -> None:
     """Prints every comment of EMAIL on SITE, with its private data, as JSON."""
-    try:
-        address, _ = parse_subject({"email": email})
-        with session_scope(sessions()) as session:
-            target = site_by_slug(session, site)
-            document = export_subject(session, vault(), target, address, Actor.cli())
-            session.commit()
-    except VettedError as exc:
-        raise click.ClickException(exc.detail) from exc
+    address, _ = parse_subject({"email": email})
+    with session_scope(sessions()) as session:
+        target = site_by_slug(session, site)
+        document = export_subject(session, vault(), target, address, Actor.cli())
+        session.commit()
     click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
 
 
@@ -49,20 +47,18 @@ def privacy_export(site: str, email: str) -> None:
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
+@domain_errors_as_messages
 def privacy_erase(site: str, email: str, mode: str | None, yes: bool) -> None:
     """Erases EMAIL's data from SITE: email, address and digests removed from every row."""
     if not yes:
         click.confirm(f"Erase the data of this author on {site}? This cannot be undone", abort=True)
-    try:
-        address, _ = parse_subject({"email": email})
-        with session_scope(sessions()) as session:
-            target = site_by_slug(session, site)
-            done = erase_subject(
-                session, vault(), target, address, Actor.cli(), EraseMode(mode) if mode else None
-            )
-            session.commit()
-    except VettedError as exc:
-        raise click.ClickException(exc.detail) from exc
+    address, _ = parse_subject({"email": email})
+    with session_scope(sessions()) as session:
+        target = site_by_slug(session, site)
+        done = erase_subject(
+            session, vault(), target, address, Actor.cli(), EraseMode(mode) if mode else None
+        )
+        session.commit()
     if done.feedback_touched:
         enqueue(RETRAIN_SITE_MODEL, target.id)
     click.echo(

@@ -16,8 +16,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
+from service.commands import domain_errors_as_messages
 from service.db import session_scope
-from service.errors import VettedError
 from service.extensions import sessions
 from service.sites.models import Site
 from service.sites.services import site_by_slug
@@ -136,12 +136,10 @@ def learn_command(file: Path, site: str) -> None:
     click.echo(json.dumps(result))
 
 
+@domain_errors_as_messages
 def _site(session: Session, slug: str) -> Site:
     """The site, or a one-line error."""
-    try:
-        return site_by_slug(session, slug)
-    except VettedError as exc:
-        raise click.ClickException(exc.detail) from exc
+    return site_by_slug(session, slug)
 
 
 def _labelled_data_errors(read: Callable[[], T]) -> T:

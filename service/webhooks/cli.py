@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
-from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from service.commands import domain_errors_as_messages
 from service.db import session_scope, utcnow
-from service.errors import VettedError
 from service.events import EventType
 from service.extensions import sessions, vault
 from service.sites.models import Site
@@ -28,19 +25,6 @@ from service.webhooks.services import (
     rotate_secret,
     update_endpoint,
 )
-
-
-def _domain_errors_as_messages(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Prints a domain error as a one-line message and exits 1, instead of a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except VettedError as exc:
-            raise click.ClickException(exc.detail) from exc
-
-    return wrapper
 
 
 def _options() -> WebhookOptions:
@@ -65,7 +49,7 @@ def webhook_group() -> None:
 )
 @click.option("--description", help="What the endpoint is for.")
 @with_appcontext
-@_domain_errors_as_messages
+@domain_errors_as_messages
 def webhook_create(site: str, url: str, events: tuple[str, ...], description: str | None) -> None:
     """Registers an endpoint and prints its signing secret once."""
     new = NewEndpoint(url, tuple(EventType(e) for e in dict.fromkeys(events)), description)
@@ -79,7 +63,7 @@ def webhook_create(site: str, url: str, events: tuple[str, ...], description: st
 @webhook_group.command("list")
 @click.option("--site", required=True, help="The site's slug.")
 @with_appcontext
-@_domain_errors_as_messages
+@domain_errors_as_messages
 def webhook_list(site: str) -> None:
     """Lists a site's endpoints (secrets masked)."""
     with session_scope(sessions()) as session:
@@ -94,7 +78,7 @@ def webhook_list(site: str) -> None:
     "--grace-hours", type=float, help="Hours the old secret keeps signing (default: setting)."
 )
 @with_appcontext
-@_domain_errors_as_messages
+@domain_errors_as_messages
 def webhook_rotate(endpoint_id: int, grace_hours: float | None) -> None:
     """Gives an endpoint a new secret, printed once; the old one signs too for a while."""
     grace = dt.timedelta(hours=grace_hours) if grace_hours is not None else _options().secret_grace
@@ -111,7 +95,7 @@ def webhook_rotate(endpoint_id: int, grace_hours: float | None) -> None:
 @webhook_group.command("disable")
 @click.argument("endpoint_id", type=int)
 @with_appcontext
-@_domain_errors_as_messages
+@domain_errors_as_messages
 def webhook_disable(endpoint_id: int) -> None:
     """Stops deliveries to an endpoint; they wait until it is enabled."""
     _set_enabled(endpoint_id, False)
@@ -121,7 +105,7 @@ def webhook_disable(endpoint_id: int) -> None:
 @webhook_group.command("enable")
 @click.argument("endpoint_id", type=int)
 @with_appcontext
-@_domain_errors_as_messages
+@domain_errors_as_messages
 def webhook_enable(endpoint_id: int) -> None:
     """Resumes deliveries to an endpoint, with those that waited."""
     _set_enabled(endpoint_id, True)
@@ -138,7 +122,7 @@ def _set_enabled(endpoint_id: int, enabled: bool) -> None:
 @webhook_group.command("delete")
 @click.argument("endpoint_id", type=int)
 @with_appcontext
-@_domain_errors_as_messages
+@domain_errors_as_messages
 def webhook_delete(endpoint_id: int) -> None:
     """Deletes an endpoint and its delivery log."""
     with session_scope(sessions()) as session:
@@ -150,7 +134,7 @@ def webhook_delete(endpoint_id: int) -> None:
 @webhook_group.command("ping")
 @click.argument("endpoint_id", type=int)
 @with_appcontext
-@_domain_errors_as_messages
+@domain_errors_as_messages
 def webhook_ping(endpoint_id: int) -> None:
     """Sends a ping event to an endpoint (the worker delivers it)."""
     with session_scope(sessions()) as session:
