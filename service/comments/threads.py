@@ -38,6 +38,20 @@ class Cursor:
         raw = orjson.dumps([self.created_at.isoformat(), self.id])
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
+    def after(self) -> Any:
+        """The SQL condition for comments after this one, in (created_at, id) order."""
+        return or_(
+            Comment.created_at > self.created_at,
+            and_(Comment.created_at == self.created_at, Comment.id > self.id),
+        )
+
+    def before(self) -> Any:
+        """The SQL condition for comments before this one, in (created_at, id) order."""
+        return or_(
+            Comment.created_at < self.created_at,
+            and_(Comment.created_at == self.created_at, Comment.id < self.id),
+        )
+
     @classmethod
     def decode(cls, text: str) -> Cursor:
         """The cursor a client sent back, or Invalid."""
@@ -138,25 +152,11 @@ def _top_level_page(
     )
     if sort == Sort.NEWEST:
         if cursor:
-            query = query.where(_before(cursor))
+            query = query.where(cursor.before())
         return query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
     if cursor:
-        query = query.where(_after(cursor))
+        query = query.where(cursor.after())
     return query.order_by(Comment.created_at, Comment.id).limit(limit)
-
-
-def _after(cursor: Cursor) -> Any:
-    return or_(
-        Comment.created_at > cursor.created_at,
-        and_(Comment.created_at == cursor.created_at, Comment.id > cursor.id),
-    )
-
-
-def _before(cursor: Cursor) -> Any:
-    return or_(
-        Comment.created_at < cursor.created_at,
-        and_(Comment.created_at == cursor.created_at, Comment.id < cursor.id),
-    )
 
 
 def _featured(session: Session, article: Article) -> list[Comment]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, TypeVarTuple
+from typing import TypeVarTuple
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status, Verdict
@@ -51,7 +51,7 @@ def read_queue(
     """A page of comments: oldest first by default, as a queue is worked."""
     stmt = _filtered(select(Comment), query, with_status=True)
     if cursor is not None:
-        stmt = stmt.where(_after(cursor) if sort == Sort.OLDEST else _before(cursor))
+        stmt = stmt.where(cursor.after() if sort == Sort.OLDEST else cursor.before())
     if sort == Sort.OLDEST:
         stmt = stmt.order_by(Comment.created_at, Comment.id)
     else:
@@ -116,20 +116,6 @@ def _filtered(stmt: Select[*_Columns], query: QueueFilter, with_status: bool) ->
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _after(cursor: Cursor) -> Any:
-    return or_(
-        Comment.created_at > cursor.created_at,
-        and_(Comment.created_at == cursor.created_at, Comment.id > cursor.id),
-    )
-
-
-def _before(cursor: Cursor) -> Any:
-    return or_(
-        Comment.created_at < cursor.created_at,
-        and_(Comment.created_at == cursor.created_at, Comment.id < cursor.id),
-    )
 
 
 @dataclass
