@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -81,6 +84,48 @@ def test_a_phrase_block_refuses_the_body_with_a_422(
         {"field": "body", "detail": "Your comment contains words this site does not accept."}
     ]
     submit(allowed)
+
+
+@contextmanager
+def finished_within(seconds: int) -> Iterator[None]:
+    """Fails the test, instead of hanging it, when the block takes longer than seconds."""
+
+    def too_slow(*_: Any) -> None:
+        raise AssertionError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_pattern_that_backtracks_cannot_stall_the_submission(
+    client: FlaskClient, moderator: dict[str, str], rejecting: Site, submit: Any
+) -> None:
+    # Python's re takes about 2^40 steps for this pattern on this body; RE2 takes 41.
+    block(client, moderator, kind="word", value=r"(a+)+$", regex=True)
+    with finished_within(10):
+        submit("a" * 40 + "!")
+        refused = submit("a" * 40, expect=422)
+    assert refused.json["errors"][0]["field"] == "body"
+
+
+def test_a_pattern_re2_cannot_run_in_linear_time_is_refused_with_the_reason(
+    client: FlaskClient, moderator: dict[str, str], site: Site
+) -> None:
+    response = client.post(
+        BLOCKS, json={"kind": "word", "value": r"(\w+) \1", "regex": True}, headers=moderator
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == [
+        {
+            "field": "value",
+            "detail": "This is not a valid RE2 expression: invalid escape sequence: \\1.",
+        }
+    ]
 
 
 def test_by_default_a_blocked_submission_is_held_as_spam_with_the_block_as_reason(
@@ -202,6 +247,7 @@ def test_blocks_list_newest_first_as_documented(
         ({"kind": "domain", "value": "not a domain"}, "value"),
         ({"kind": "ip", "value": "300.1.1.1/8"}, "value"),
         ({"kind": "word", "value": "(unclosed", "regex": True}, "value"),
+        ({"kind": "word", "value": "(?<!un)happy", "regex": True}, "value"),
         ({"kind": "word", "value": "x" * 201}, "value"),
         ({"kind": "word", "comment_id": 1}, "comment_id"),
         ({"kind": "email", "comment_id": 999}, None),
