@@ -112,6 +112,11 @@ DEFAULTS: dict[str, Any] = {
     # The queue's counts per status stop at this number (a count equal to it means "at least"),
     # so its first page costs the same however many comments a site has.
     "MODERATION_COUNT_CAP": 1000,
+    # Origins (https://cms.example) whose pages may call the token APIs (review, admin and
+    # webhooks) from a browser: a moderation dashboard inside the CMS's admin, say. A JSON list
+    # or comma-separated. Empty: no CORS headers, so browsers allow only same-origin pages;
+    # servers are unaffected. Tokens travel in the Authorization header, so no cookies are let in.
+    "MODERATION_ALLOWED_ORIGINS": [],
     # Most comments one bulk decision may name; they are decided in one transaction.
     "MODERATION_BULK_MAX": 500,
     # The folder of the embedded setup's files (SQLite database and broker, generated keys,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SessionInterface, SessionMixin
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
@@ -18,6 +19,11 @@ from service.errors import UnsupportedMediaType, VettedError, problem
 log = logging.getLogger(__name__)
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# What a dashboard on another origin needs from the token APIs: the methods they answer, the
+# headers a decision sends (If-Match guards against another moderator's change) and reads.
+TOKEN_API_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+TOKEN_API_HEADERS = "Authorization, Content-Type, If-Match"
+TOKEN_API_EXPOSED = "ETag, Location, Retry-After"
 
 
 class NoCookies(SessionInterface):
@@ -34,6 +40,9 @@ class NoCookies(SessionInterface):
 def init_app(app: Flask) -> None:
     """Installs the proxy rule, the error handlers and the cookie-less sessions."""
     app.session_interface = NoCookies()
+    app.config["MODERATION_ALLOWED_ORIGINS"] = origins_setting(
+        app.config["MODERATION_ALLOWED_ORIGINS"]
+    )
     hops = int(app.config["TRUSTED_PROXY_HOPS"])
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -41,6 +50,40 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+
+
+def origins_setting(value: str | list[str]) -> frozenset[str]:
+    """Reads MODERATION_ALLOWED_ORIGINS (a list or comma-separated), refusing a non-origin."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    origins = set()
+    for item in (str(item).strip().rstrip("/") for item in items):
+        parts = urlsplit(item)
+        if item and (parts.scheme not in ("http", "https") or not parts.hostname or parts.path):
+            raise ValueError(
+                f"MODERATION_ALLOWED_ORIGINS: {item!r} is not an origin such as https://cms.example"
+            )
+        if item:
+            origins.add(item)
+    return frozenset(origins)
+
+
+def token_api_cors(response: Response) -> Response:
+    """CORS for the token APIs: only MODERATION_ALLOWED_ORIGINS, and never with cookies.
+
+    Registered after each request of the review and webhooks blueprints; preflights are
+    Flask's automatic OPTIONS answers, which pass here too.
+    """
+    origin = request.headers.get("Origin")
+    if not origin:
+        return response
+    response.vary.add("Origin")
+    if origin in current_app.config["MODERATION_ALLOWED_ORIGINS"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = TOKEN_API_METHODS
+        response.headers["Access-Control-Allow-Headers"] = TOKEN_API_HEADERS
+        response.headers["Access-Control-Expose-Headers"] = TOKEN_API_EXPOSED
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
 
 
 def json_response(

@@ -43,10 +43,11 @@ from service.moderation.presenters import (
 from service.moderation.queue import QueueFilter, comment_changes, load_context, read_queue
 from service.sites.models import Site
 from service.sites.services import find_article
-from service.web import json_response, request_fields
+from service.web import json_response, request_fields, token_api_cors
 
 bp = Blueprint("moderation", __name__, url_prefix="/api/v1/moderation")
 bp.register_blueprint(admin_bp)
+bp.after_request(token_api_cors)
 # Blocks act on submissions from the moment the app has the moderation API.
 bp.record_once(lambda _state: check_submissions_with(refuse_blocked))
 

@@ -17,7 +17,7 @@ from service.extensions import db, vault
 from service.moderation.auth import principal_site, require_token
 from service.moderation.models import Role
 from service.sites.models import Site
-from service.web import json_response, request_fields
+from service.web import json_response, request_fields, token_api_cors
 from service.webhooks.delivery import redeliver, send_ping
 from service.webhooks.forms import parse_endpoint_changes, parse_grace_seconds, parse_new_endpoint
 from service.webhooks.log import delivery_log, logged_delivery
@@ -34,6 +34,7 @@ from service.webhooks.services import (
 )
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/sites/<site>/webhooks")
+bp.after_request(token_api_cors)
 
 LOG_PAGE_SIZE = 50
 LOG_PAGE_SIZE_MAX = 200
