@@ -67,7 +67,8 @@ COMMENT = {
         "featured": {"type": "boolean"},
         "status": {
             "type": "string",
-            "enum": ["pending", "approved", "rejected", "spam", "deleted"],
+            "enum": ["pending", "approved", "rejected", "deleted"],
+            "description": "Only in the author's view; a comment marked spam shows as pending.",
         },
         "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
     },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.comments.models import Comment
+from service.comments.models import Comment, Status
 from service.sites.models import Article
 
 
@@ -26,8 +26,14 @@ def public_comment(comment: Comment) -> dict[str, Any]:
 
 
 def authors_view(comment: Comment) -> dict[str, Any]:
-    """A comment as its author sees it: public fields plus where it stands."""
-    return {**public_comment(comment), "status": comment.status.value, "replies": []}
+    """A comment as its author sees it: public fields plus where it stands.
+
+    A comment marked spam (by the check or by a block the site holds instead of refusing)
+    stays "pending" to its author, as WordPress and Akismet users expect: a spammer who could
+    see the verdict could probe the filter until a text passes.
+    """
+    shown = Status.PENDING if comment.status == Status.SPAM else comment.status
+    return {**public_comment(comment), "status": shown.value, "replies": []}
 
 
 def public_article(article: Article, closed: bool) -> dict[str, Any]:

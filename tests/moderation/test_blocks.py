@@ -148,6 +148,22 @@ def test_by_default_a_blocked_submission_is_held_as_spam_with_the_block_as_reaso
     assert "BLOCKED_EMAIL" in {r["code"] for r in item["verdict"]["reasons"]}
 
 
+def test_a_held_sender_learns_nothing_from_their_own_comment(
+    client: FlaskClient, moderator: dict[str, str], site: Site, run_check: Any
+) -> None:
+    block(client, moderator, kind="email", value="troll@example.com")
+    accepted = client.post(
+        "/api/v1/sites/news/articles/story-1/comments",
+        json={"name": "Troll", "email": "troll@example.com", "body": "Innocent looking."},
+    ).json
+    assert run_check(accepted["id"]).status == Status.SPAM
+    own = client.get(
+        f"/api/v1/sites/news/comments/{accepted['id']}",
+        headers={"Vetted-Author-Token": accepted["author_token"]},
+    )
+    assert own.json["status"] == "pending"  # as any comment awaiting a moderator
+
+
 @pytest.mark.parametrize(
     ("fields", "submission", "code"),
     [

@@ -664,7 +664,7 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       if (response.ok && data && data.status === 'pending') return { keep: true, comment: data };
       // Approved: the thread shows it, unless the thread came from a cache older than the approval.
       if (response.ok && data && data.status === 'approved') return { keep: false, comment: data };
-      return { keep: response.status === 429 || response.status >= 500 }; // rejected, spam, gone: forget it
+      return { keep: response.status === 429 || response.status >= 500 }; // rejected or gone: forget it
     }
 
     rememberPending(id, token) {
