@@ -7,4 +7,4 @@ COPY workers ./workers
 RUN pip install --no-cache-dir . && useradd --system vetted
 USER vetted
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "service:create_app()"]
+CMD ["gunicorn", "--config", "python:service.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "4", "service:create_app()"]

@@ -19,6 +19,7 @@ from service.extensions import sessions
 from service.moderation.models import Role
 from service.moderation.tokens import create_token, list_tokens, revoke_token
 from service.privacy.cli import keys_group
+from service.request_log import PrivateRequestHandler
 from service.sites.models import ModerationMode
 from service.sites.services import create_site, list_sites, site_by_slug
 
@@ -194,7 +195,14 @@ def dev_command(host: str, port: int) -> None:
     try:
         # Not app.run(): Flask ignores that inside a CLI command and would return at once.
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        run_simple(host, port, app, use_reloader=False, threaded=True)
+        run_simple(
+            host,
+            port,
+            app,
+            use_reloader=False,
+            threaded=True,
+            request_handler=PrivateRequestHandler,
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         try:

@@ -6,16 +6,21 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from service.db import make_engine
+from service.migrations import upgrade
 from service.spam.hooks import RETRAIN_SITE_MODEL, RETRAIN_SITE_MODELS
 from service.tasks import CHECK_COMMENT
 from service.webhooks.dispatch import DELIVER
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, TEST_KEYS
+from tests.e2e.conftest import wait_until
+from tests.widget.test_dev_command import fetch, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -128,3 +133,38 @@ def test_site_model_retraining_goes_to_the_learner_and_checks_to_the_workers(
     assert queue_of(CHECK_COMMENT) == queue_of(DELIVER) == "vetted"
     assert services["learner"]["command"][-2:] == ["--queues", "vetted-learning"]
     assert services["worker"]["command"][-2:] == ["--queues", "vetted"]
+
+
+def test_the_web_command_logs_requests_without_query_string_or_client_address(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    """The compose file's own gunicorn command, run here: an email searched for in the review
+    API's query string, and the reader's address, stay out of its log."""
+    port = free_port()
+    command = config["services"]["web"]["command"]
+    command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
+    database = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    upgrade(make_engine(database))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VETTED_")}
+    env.update(
+        {f"VETTED_{name}": value for name, value in TEST_KEYS.items()},
+        VETTED_DATABASE_URL=database,
+        VETTED_INSTANCE_PATH=str(tmp_path),
+        PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
+    )
+    log = tmp_path / "web.log"
+    searched = "/api/v1/moderation/comments?author=carol%40example.org&ip=198.51.100.23"
+    with log.open("wb") as out:
+        web = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: fetch(f"http://127.0.0.1:{port}/healthz")[0] == 200, 30, "gunicorn")
+        assert fetch(f"http://127.0.0.1:{port}{searched}")[0] == 401
+        wait_until(lambda: "/api/v1/moderation/comments" in log.read_text(), 10, "its log line")
+    finally:
+        web.terminate()
+        web.wait(timeout=20)
+    lines = [line for line in log.read_text().splitlines() if "/api/v1/moderation/" in line]
+    assert len(lines) == 1 and '"GET /api/v1/moderation/comments HTTP/1.1" 401' in lines[0]
+    for private in ("carol", "198.51.100.23", "127.0.0.1"):
+        assert private not in lines[0]
+    assert "python:service.gunicorn_conf" in (ROOT / "Dockerfile").read_text()

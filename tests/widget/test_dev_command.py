@@ -111,6 +111,8 @@ def test_vetted_dev_serves_the_demo_checks_comments_in_its_worker_and_stops_clea
         assert "Harbour ferry returns after eight-month refit" in page
         assert re.search(r'<script src="/widget\.[0-9a-f]+\.js" async>', page)
         assert fetch(base + "/healthz") == (200, '{"status":"ok"}')
+        searched = "/api/v1/moderation/comments?author=carol%40example.org&ip=198.51.100.23"
+        assert fetch(base + searched)[0] == 401
         worker_pid = int(re.search(r"worker pid (\d+)", log.read_text()).group(1))  # type: ignore[union-attr]
 
         comment = {
@@ -138,4 +140,8 @@ def test_vetted_dev_serves_the_demo_checks_comments_in_its_worker_and_stops_clea
         dev.wait()
     output = log.read_text()
     assert "Traceback" not in output, output
+    # Its request log names neither what the review API was asked to search nor who asked.
+    assert '"GET /api/v1/moderation/comments HTTP/1.1" 401' in output
+    for private in ("carol", "198.51.100.23", "127.0.0.1 -"):
+        assert private not in output
     assert "Warm shutdown" in output
