@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeGuard
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -163,7 +164,7 @@ def timestamp(value: Any) -> dt.datetime:
 def parse_decision(data: Mapping[str, Any]) -> tuple[Action, str | None]:
     """A decision and its optional reason."""
     action = data.get("action")
-    if action not in {a.value for a in DECISIONS}:
+    if not _one_of(action, DECISIONS):
         choices = ", ".join(a.value for a in DECISIONS)
         raise Invalid.field("action", f"Use one of: {choices}.")
     return Action(action), _reason(data.get("reason"))
@@ -193,6 +194,11 @@ def _bulk_item(entry: Any) -> BulkItem | None:
             return None
         return BulkItem(entry["id"], version) if _positive(entry.get("id")) else None
     return BulkItem(entry) if _positive(entry) else None
+
+
+def _one_of(value: Any, choices: Iterable[StrEnum]) -> TypeGuard[str]:
+    # A JSON list or object is unhashable: testing it against a set raised TypeError (a 500).
+    return isinstance(value, str) and value in {c.value for c in choices}
 
 
 def _positive(value: Any) -> bool:
@@ -230,7 +236,7 @@ def parse_patch(data: Mapping[str, Any]) -> CommentPatch:
 def parse_block(data: Mapping[str, Any]) -> BlockSpec:
     """A block: its kind, and a value or the comment whose author or address to block."""
     kind = data.get("kind")
-    if kind not in {k.value for k in BlockKind}:
+    if not _one_of(kind, BlockKind):
         raise Invalid.field("kind", "Use email, domain, ip or word.")
     comment_id = data.get("comment_id")
     if comment_id is not None and not _positive(comment_id):
@@ -283,7 +289,7 @@ def parse_token_request(data: Mapping[str, Any]) -> TokenRequest:
     if not isinstance(sites, list) or not sites or not all(isinstance(s, str) for s in sites):
         raise Invalid.field("sites", "Send a list of site slugs.")
     role = data.get("role", Role.MODERATOR.value)
-    if role not in {r.value for r in Role}:
+    if not _one_of(role, Role):
         raise Invalid.field("role", "Use moderator or admin.")
     return TokenRequest(
         sites=list(dict.fromkeys(sites)),
@@ -300,6 +306,6 @@ def parse_subject(data: Mapping[str, Any]) -> tuple[str, EraseMode | None]:
     except ValueError as exc:
         raise Invalid.field("email", str(exc)) from exc
     mode = data.get("mode")
-    if mode is not None and mode not in {m.value for m in EraseMode}:
+    if mode is not None and not _one_of(mode, EraseMode):
         raise Invalid.field("mode", "Use delete or anonymise.")
     return email, EraseMode(mode) if mode is not None else None

@@ -77,6 +77,9 @@ def test_an_expired_token_is_refused(
         ({}, "sites"),
         ({"sites": "news"}, "sites"),
         ({"sites": ["news"], "role": "owner"}, "role"),
+        # Found by tests/test_fuzz.py: an unhashable role raised TypeError (a 500).
+        ({"sites": [""], "role": {}, "label": "", "expires_in_days": 1}, "role"),
+        ({"sites": ["news"], "role": []}, "role"),
         ({"sites": ["news"], "label": "x" * 201}, "label"),
         ({"sites": ["news"], "expires_in_days": -1}, "expires_in_days"),
     ],

@@ -242,6 +242,8 @@ def test_blocks_list_newest_first_as_documented(
     ("fields", "field"),
     [
         ({"kind": "person", "value": "x"}, "kind"),
+        ({"kind": {}, "value": "x"}, "kind"),
+        ({"kind": ["email"], "value": "ann@example.com"}, "kind"),
         ({"kind": "email"}, "value"),
         ({"kind": "email", "value": "not an email"}, "value"),
         ({"kind": "domain", "value": "not a domain"}, "value"),

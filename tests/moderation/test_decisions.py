@@ -123,6 +123,24 @@ def test_unknown_action_gets_422(
     assert response.json["errors"][0]["field"] == "action"
 
 
+@pytest.mark.parametrize("action", [{}, []])
+def test_an_action_that_is_an_object_or_a_list_gets_422_not_500(
+    client: FlaskClient, moderator: dict[str, str], submit: Any, action: Any
+) -> None:
+    # Found by tests/test_fuzz.py: an unhashable action raised TypeError (a 500).
+    comment_id = submit("x y z")
+    response = decide(client, moderator, comment_id, action, reason="")
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "action"
+    bulk_response = client.post(
+        f"{BASE}/comments/decisions",
+        json={"action": action, "reason": "", "ids": [0]},
+        headers=moderator,
+    )
+    assert bulk_response.status_code == 422
+    assert bulk_response.json["errors"][0]["field"] == "action"
+
+
 def test_if_match_with_an_old_version_gets_412_with_the_current_state(
     client: FlaskClient, moderator: dict[str, str], submit: Any, session: Session, documented: Any
 ) -> None:
