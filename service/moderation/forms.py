@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from service.comments.forms import BODY_MAX
 from service.comments.models import Status, Verdict
 from service.comments.threads import Cursor, Sort
+from service.db import MAX_ID
 from service.errors import FieldError, Invalid
 from service.moderation.blocks import BlockSpec
 from service.moderation.dsr import EraseMode
@@ -192,8 +193,8 @@ def _bulk_item(entry: Any) -> BulkItem | None:
         version = entry.get("version")
         if version is not None and not _positive(version):
             return None
-        return BulkItem(entry["id"], version) if _positive(entry.get("id")) else None
-    return BulkItem(entry) if _positive(entry) else None
+        return BulkItem(entry["id"], version) if _row_id(entry.get("id")) else None
+    return BulkItem(entry) if _row_id(entry) else None
 
 
 def _one_of(value: Any, choices: Iterable[StrEnum]) -> TypeGuard[str]:
@@ -203,6 +204,10 @@ def _one_of(value: Any, choices: Iterable[StrEnum]) -> TypeGuard[str]:
 
 def _positive(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _row_id(value: Any) -> bool:
+    return _positive(value) and value <= MAX_ID
 
 
 def _reason(value: Any) -> str | None:
@@ -239,7 +244,7 @@ def parse_block(data: Mapping[str, Any]) -> BlockSpec:
     if not _one_of(kind, BlockKind):
         raise Invalid.field("kind", "Use email, domain, ip or word.")
     comment_id = data.get("comment_id")
-    if comment_id is not None and not _positive(comment_id):
+    if comment_id is not None and not _row_id(comment_id):
         raise Invalid.field("comment_id", "Use the id of a comment.")
     if comment_id is not None and kind not in (BlockKind.EMAIL, BlockKind.IP):
         raise Invalid.field("comment_id", "Only email and ip blocks can be made from a comment.")

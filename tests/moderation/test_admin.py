@@ -270,7 +270,17 @@ def test_audit_log_filters_by_token_and_pages_with_a_cursor(
 
 
 @pytest.mark.parametrize(
-    "params", [{"action": "dance"}, {"token_id": "x"}, {"after": "later"}, {"limit": "0"}]
+    "params",
+    [
+        {"action": "dance"},
+        {"token_id": "x"},
+        {"after": "later"},
+        {"limit": "0"},
+        # Ids past 64 bits reached SQLite and raised: a 500.
+        {"token_id": str(2**63)},
+        {"comment_id": str(2**63)},
+        {"cursor": str(2**63)},
+    ],
 )
 def test_bad_audit_filters_get_422(
     client: FlaskClient, admin: dict[str, str], params: dict[str, str]

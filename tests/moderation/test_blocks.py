@@ -252,6 +252,7 @@ def test_blocks_list_newest_first_as_documented(
         ({"kind": "word", "value": "(?<!un)happy", "regex": True}, "value"),
         ({"kind": "word", "value": "x" * 201}, "value"),
         ({"kind": "word", "comment_id": 1}, "comment_id"),
+        ({"kind": "email", "comment_id": 2**63}, "comment_id"),
         ({"kind": "email", "comment_id": 999}, None),
         ({"kind": "word", "value": "x", "expires_in_days": 0}, "expires_in_days"),
         ({"kind": "word", "value": "x", "expires_at": "soon"}, "expires_at"),
