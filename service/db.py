@@ -14,6 +14,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+# Ids are INTEGER columns, 32-bit on PostgreSQL, so no row has a larger id. An id from a
+# request is checked against this before it reaches a query: SQLite cannot even bind an int
+# past 64 bits (OverflowError, which was a 500).
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware, in UTC."""

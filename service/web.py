@@ -13,7 +13,9 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
+from service.db import MAX_ID
 from service.errors import UnsupportedMediaType, VettedError, problem
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,17 @@ class NoCookies(SessionInterface):
         """Nothing to save."""
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a route is a row id: a number past MAX_ID matches no route (404)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **{"max": MAX_ID, **kwargs})
+
+
 def init_app(app: Flask) -> None:
-    """Installs the proxy rule, the error handlers and the cookie-less sessions."""
+    """Installs the id converter, the proxy rule, the error handlers and cookie-less sessions."""
+    # Before any blueprint: each rule takes its converters from the map as it is added.
+    app.url_map.converters["int"] = IdConverter
     app.session_interface = NoCookies()
     app.config["MODERATION_ALLOWED_ORIGINS"] = origins_setting(
         app.config["MODERATION_ALLOWED_ORIGINS"]

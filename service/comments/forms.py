@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from service.db import MAX_ID
 from service.errors import FieldError, Invalid
 
 NAME_MAX = 100
@@ -152,7 +153,7 @@ def _parent_id(value: Any) -> int | None:
         parent_id = int(value)
     except (TypeError, ValueError) as exc:
         raise _FieldProblem("Must be the id of the comment you reply to.") from exc
-    if parent_id <= 0 or isinstance(value, bool):
+    if not 0 < parent_id <= MAX_ID or isinstance(value, bool):
         raise _FieldProblem("Must be the id of the comment you reply to.")
     return parent_id
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
 from service.comments.presenters import public_comment
+from service.db import MAX_ID
 from service.errors import Invalid
 from service.sites.models import Article, Site
 from service.sites.services import is_closed, setting_of
@@ -58,6 +59,8 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             created_at, comment_id = orjson.loads(raw)
+            if not 0 <= int(comment_id) <= MAX_ID:
+                raise ValueError("no comment has this id")
             return cls(dt.datetime.fromisoformat(created_at), int(comment_id))
         except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
             raise Invalid.field("cursor", "This cursor is not one we gave out.") from exc

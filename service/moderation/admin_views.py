@@ -12,6 +12,7 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 
+from service.db import MAX_ID
 from service.errors import FieldError, Invalid
 from service.extensions import db, vault
 from service.moderation.admin import issue_token, tokens_for, update_settings, withdraw_token
@@ -128,8 +129,8 @@ def _audit_filters() -> dict[str, Any]:
         ("cursor", "below_id"),
     ):
         if args.get(name):
-            if not args[name].isdigit():
-                errors.append(FieldError(name, "Use a whole number."))
+            if not args[name].isdigit() or int(args[name]) > MAX_ID:
+                errors.append(FieldError(name, f"Use a whole number up to {MAX_ID}."))
             else:
                 found[key] = int(args[name])
     for name in ("after", "before"):

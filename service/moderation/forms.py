@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeGuard
 
 from email_validator import EmailNotValidError, validate_email
 
 from service.comments.forms import BODY_MAX
 from service.comments.models import Status, Verdict
 from service.comments.threads import Cursor, Sort
+from service.db import MAX_ID
 from service.errors import FieldError, Invalid
 from service.moderation.blocks import BlockSpec
 from service.moderation.dsr import EraseMode
@@ -163,7 +165,7 @@ def timestamp(value: Any) -> dt.datetime:
 def parse_decision(data: Mapping[str, Any]) -> tuple[Action, str | None]:
     """A decision and its optional reason."""
     action = data.get("action")
-    if action not in {a.value for a in DECISIONS}:
+    if not _one_of(action, DECISIONS):
         choices = ", ".join(a.value for a in DECISIONS)
         raise Invalid.field("action", f"Use one of: {choices}.")
     return Action(action), _reason(data.get("reason"))
@@ -191,12 +193,21 @@ def _bulk_item(entry: Any) -> BulkItem | None:
         version = entry.get("version")
         if version is not None and not _positive(version):
             return None
-        return BulkItem(entry["id"], version) if _positive(entry.get("id")) else None
-    return BulkItem(entry) if _positive(entry) else None
+        return BulkItem(entry["id"], version) if _row_id(entry.get("id")) else None
+    return BulkItem(entry) if _row_id(entry) else None
+
+
+def _one_of(value: Any, choices: Iterable[StrEnum]) -> TypeGuard[str]:
+    # A JSON list or object is unhashable: testing it against a set raised TypeError (a 500).
+    return isinstance(value, str) and value in {c.value for c in choices}
 
 
 def _positive(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _row_id(value: Any) -> bool:
+    return _positive(value) and value <= MAX_ID
 
 
 def _reason(value: Any) -> str | None:
@@ -230,10 +241,10 @@ def parse_patch(data: Mapping[str, Any]) -> CommentPatch:
 def parse_block(data: Mapping[str, Any]) -> BlockSpec:
     """A block: its kind, and a value or the comment whose author or address to block."""
     kind = data.get("kind")
-    if kind not in {k.value for k in BlockKind}:
+    if not _one_of(kind, BlockKind):
         raise Invalid.field("kind", "Use email, domain, ip or word.")
     comment_id = data.get("comment_id")
-    if comment_id is not None and not _positive(comment_id):
+    if comment_id is not None and not _row_id(comment_id):
         raise Invalid.field("comment_id", "Use the id of a comment.")
     if comment_id is not None and kind not in (BlockKind.EMAIL, BlockKind.IP):
         raise Invalid.field("comment_id", "Only email and ip blocks can be made from a comment.")
@@ -283,7 +294,7 @@ def parse_token_request(data: Mapping[str, Any]) -> TokenRequest:
     if not isinstance(sites, list) or not sites or not all(isinstance(s, str) for s in sites):
         raise Invalid.field("sites", "Send a list of site slugs.")
     role = data.get("role", Role.MODERATOR.value)
-    if role not in {r.value for r in Role}:
+    if not _one_of(role, Role):
         raise Invalid.field("role", "Use moderator or admin.")
     return TokenRequest(
         sites=list(dict.fromkeys(sites)),
@@ -300,6 +311,6 @@ def parse_subject(data: Mapping[str, Any]) -> tuple[str, EraseMode | None]:
     except ValueError as exc:
         raise Invalid.field("email", str(exc)) from exc
     mode = data.get("mode")
-    if mode is not None and mode not in {m.value for m in EraseMode}:
+    if mode is not None and not _one_of(mode, EraseMode):
         raise Invalid.field("mode", "Use delete or anonymise.")
     return email, EraseMode(mode) if mode is not None else None

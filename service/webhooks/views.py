@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from service.db import utcnow
+from service.db import MAX_ID, utcnow
 from service.errors import Invalid
 from service.extensions import db, vault
 from service.moderation.auth import principal_site, require_token
@@ -181,6 +181,8 @@ def _log_params() -> tuple[int, int | None, DeliveryState | None]:
     if not 1 <= limit <= LOG_PAGE_SIZE_MAX:
         raise Invalid.field("limit", f"Use a whole number from 1 to {LOG_PAGE_SIZE_MAX}.")
     before = _whole_number("before", args["before"]) if args.get("before") else None
+    if before is not None and not 0 < before <= MAX_ID:
+        raise Invalid.field("before", f"Use a delivery id from 1 to {MAX_ID}.")
     try:
         state = DeliveryState(args["state"]) if args.get("state") else None
     except ValueError as exc:

@@ -72,6 +72,8 @@ def test_article_is_created_on_first_comment_with_host_metadata(
         ({"body": " \n "}, "body"),
         ({"body": "x" * 10_001}, "body"),
         ({"parent_id": "abc"}, "parent_id"),
+        # Found by tests/test_fuzz.py: ids past 64 bits reached SQLite and raised (a 500).
+        ({"parent_id": 2**63}, "parent_id"),
         ({"name": ["a list"]}, "name"),
     ],
 )
@@ -123,6 +125,13 @@ def test_malformed_json_is_a_4xx_problem_never_a_500(
 ) -> None:
     response = client.post(URL, data=raw, content_type="application/json")
     assert 400 <= response.status_code < 500
+    assert response.content_type == "application/problem+json"
+
+
+def test_a_comment_id_past_any_row_is_404_not_500(client: FlaskClient, site: Site) -> None:
+    # Found by tests/test_fuzz.py: SQLite cannot bind 2**63, and the lookup raised (a 500).
+    response = client.get(f"/api/v1/sites/news/comments/{2**63}")
+    assert response.status_code == 404
     assert response.content_type == "application/problem+json"
 
 

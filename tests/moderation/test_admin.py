@@ -77,6 +77,9 @@ def test_an_expired_token_is_refused(
         ({}, "sites"),
         ({"sites": "news"}, "sites"),
         ({"sites": ["news"], "role": "owner"}, "role"),
+        # Found by tests/test_fuzz.py: an unhashable role raised TypeError (a 500).
+        ({"sites": [""], "role": {}, "label": "", "expires_in_days": 1}, "role"),
+        ({"sites": ["news"], "role": []}, "role"),
         ({"sites": ["news"], "label": "x" * 201}, "label"),
         ({"sites": ["news"], "expires_in_days": -1}, "expires_in_days"),
     ],
@@ -267,7 +270,17 @@ def test_audit_log_filters_by_token_and_pages_with_a_cursor(
 
 
 @pytest.mark.parametrize(
-    "params", [{"action": "dance"}, {"token_id": "x"}, {"after": "later"}, {"limit": "0"}]
+    "params",
+    [
+        {"action": "dance"},
+        {"token_id": "x"},
+        {"after": "later"},
+        {"limit": "0"},
+        # Ids past 64 bits reached SQLite and raised: a 500.
+        {"token_id": str(2**63)},
+        {"comment_id": str(2**63)},
+        {"cursor": str(2**63)},
+    ],
 )
 def test_bad_audit_filters_get_422(
     client: FlaskClient, admin: dict[str, str], params: dict[str, str]

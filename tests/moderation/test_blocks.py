@@ -258,6 +258,8 @@ def test_blocks_list_newest_first_as_documented(
     ("fields", "field"),
     [
         ({"kind": "person", "value": "x"}, "kind"),
+        ({"kind": {}, "value": "x"}, "kind"),
+        ({"kind": ["email"], "value": "ann@example.com"}, "kind"),
         ({"kind": "email"}, "value"),
         ({"kind": "email", "value": "not an email"}, "value"),
         ({"kind": "domain", "value": "not a domain"}, "value"),
@@ -266,6 +268,7 @@ def test_blocks_list_newest_first_as_documented(
         ({"kind": "word", "value": "(?<!un)happy", "regex": True}, "value"),
         ({"kind": "word", "value": "x" * 201}, "value"),
         ({"kind": "word", "comment_id": 1}, "comment_id"),
+        ({"kind": "email", "comment_id": 2**63}, "comment_id"),
         ({"kind": "email", "comment_id": 999}, None),
         ({"kind": "word", "value": "x", "expires_in_days": 0}, "expires_in_days"),
         ({"kind": "word", "value": "x", "expires_at": "soon"}, "expires_at"),

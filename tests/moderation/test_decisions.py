@@ -123,6 +123,33 @@ def test_unknown_action_gets_422(
     assert response.json["errors"][0]["field"] == "action"
 
 
+@pytest.mark.parametrize("action", [{}, []])
+def test_an_action_that_is_an_object_or_a_list_gets_422_not_500(
+    client: FlaskClient, moderator: dict[str, str], submit: Any, action: Any
+) -> None:
+    # Found by tests/test_fuzz.py: an unhashable action raised TypeError (a 500).
+    comment_id = submit("x y z")
+    response = decide(client, moderator, comment_id, action, reason="")
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "action"
+    bulk_response = client.post(
+        f"{BASE}/comments/decisions",
+        json={"action": action, "reason": "", "ids": [0]},
+        headers=moderator,
+    )
+    assert bulk_response.status_code == 422
+    assert bulk_response.json["errors"][0]["field"] == "action"
+
+
+def test_a_decision_on_a_comment_id_past_any_row_is_404_not_500(
+    client: FlaskClient, moderator: dict[str, str], site: Site
+) -> None:
+    # Found by tests/test_fuzz.py: SQLite cannot bind 2**63, and the lookup raised (a 500).
+    response = decide(client, moderator, 2**63, "ham")
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+
+
 def test_if_match_with_an_old_version_gets_412_with_the_current_state(
     client: FlaskClient, moderator: dict[str, str], submit: Any, session: Session, documented: Any
 ) -> None:
@@ -321,7 +348,7 @@ def test_bulk_with_a_stale_version_applies_nothing(
 
 @pytest.mark.parametrize(
     "ids",
-    [[], "1,2", [0], [True], [{"version": 1}], [{"id": 1, "version": "x"}]],
+    [[], "1,2", [0], [True], [{"version": 1}], [{"id": 1, "version": "x"}], [2**63]],
 )
 def test_bulk_with_malformed_ids_gets_422(
     client: FlaskClient, moderator: dict[str, str], site: Site, ids: Any

@@ -180,10 +180,16 @@ def test_erasing_an_unknown_email_changes_nothing_but_the_audit(
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "email"), ({"email": "nope"}, "email"), ({"email": EMAIL, "mode": "x"}, "mode")],
+    [
+        ({}, "email"),
+        ({"email": "nope"}, "email"),
+        ({"email": EMAIL, "mode": "x"}, "mode"),
+        ({"email": EMAIL, "mode": {}}, "mode"),
+        ({"email": EMAIL, "mode": ["delete"]}, "mode"),
+    ],
 )
 def test_bad_requests_get_422(
-    client: FlaskClient, admin: dict[str, str], body: dict[str, str], field: str
+    client: FlaskClient, admin: dict[str, str], body: dict[str, Any], field: str
 ) -> None:
     for url in (EXPORT, ERASE):
         response = client.post(url, json=body, headers=admin)
