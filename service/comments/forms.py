@@ -151,7 +151,7 @@ def _parent_id(value: Any) -> int | None:
         return None
     try:
         parent_id = int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise _FieldProblem("Must be the id of the comment you reply to.") from exc
     if not 0 < parent_id <= MAX_ID or isinstance(value, bool):
         raise _FieldProblem("Must be the id of the comment you reply to.")
@@ -170,5 +170,5 @@ def _elapsed_ms(value: Any) -> int | None:
         return None
     try:
         return max(0, min(int(value), 2**31 - 1))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise _FieldProblem("Must be a whole number of milliseconds.") from exc

@@ -61,7 +61,10 @@ class Cursor:
             created_at, comment_id = orjson.loads(raw)
             if not 0 <= int(comment_id) <= MAX_ID:
                 raise ValueError("no comment has this id")
-            return cls(dt.datetime.fromisoformat(created_at), int(comment_id))
+            at = dt.datetime.fromisoformat(created_at)
+            if at.tzinfo is None:  # every cursor given out is in UTC
+                raise ValueError("a cursor's time has its zone")
+            return cls(at, int(comment_id))
         except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
             raise Invalid.field("cursor", "This cursor is not one we gave out.") from exc
 

@@ -119,7 +119,21 @@ def test_wrong_content_type_is_415(client: FlaskClient, site: Site) -> None:
     assert response.content_type == "application/problem+json"
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'"text"', b"\xff\xfe", b"null"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'"text"',
+        b"\xff\xfe",
+        b"null",
+        # Not JSON (RFC 8259), yet Python's json reads them as floats no id or count can hold:
+        # each was a 500 (OverflowError) in parent_id or elapsed_ms.
+        b'{"name": "A", "email": "a@example.com", "body": "x", "parent_id": Infinity}',
+        b'{"name": "A", "email": "a@example.com", "body": "x", "elapsed_ms": NaN}',
+        b'{"name": "A", "email": "a@example.com", "body": "x", "elapsed_ms": 1e400}',
+    ],
+)
 def test_malformed_json_is_a_4xx_problem_never_a_500(
     client: FlaskClient, site: Site, raw: bytes
 ) -> None:

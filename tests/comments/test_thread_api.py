@@ -129,6 +129,9 @@ def test_bad_parameters_are_422(client: FlaskClient, site: Site) -> None:
     # A cursor naming comment 2**63 (one we never gave out) raised in SQLite: a 500.
     past_any_id = base64.urlsafe_b64encode(b'["2026-01-01T00:00:00+00:00",9223372036854775808]')
     huge_cursor = "cursor=" + past_any_id.decode().rstrip("=")
+    # A hand-made cursor whose time has no zone could not be compared with stored times: a 500.
+    naive = base64.urlsafe_b64encode(b'["2026-01-01T00:00:00",5]')
+    naive_cursor = "cursor=" + naive.decode().rstrip("=")
     for query in (
         "sort=random",
         "limit=0",
@@ -136,6 +139,7 @@ def test_bad_parameters_are_422(client: FlaskClient, site: Site) -> None:
         "limit=ten",
         "cursor=garbage!",
         huge_cursor,
+        naive_cursor,
     ):
         response = client.get(f"{URL}?{query}")
         assert response.status_code == 422, query

@@ -175,6 +175,8 @@ def test_cursor_pages_walk_every_comment_once(
             {"cursor": "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiw5MjIzMzcyMDM2ODU0Nzc1ODA4XQ"},
             "cursor",
         ),
+        # ["2026-01-01T00:00:00", 5]: a time without its zone (a 500 before).
+        ({"cursor": "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiw1XQ"}, "cursor"),
         ({"reveal": "perhaps"}, "reveal"),
     ],
 )
