@@ -25,7 +25,9 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
+# No X-RateLimit-* headers: the 429 handler (service.web) sets Retry-After itself, so the header
+# and the problem's retry_after are one number (flask-limiter's, added later, could differ by one).
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=False)
 
 
 def init_app(app: Flask) -> None:

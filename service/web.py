@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +19,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from service.db import MAX_ID
 from service.errors import UnsupportedMediaType, VettedError, problem
+from service.extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -140,16 +143,12 @@ def _vetted_error(exc: VettedError) -> Response:
 
 
 def _rate_limited(exc: RateLimitExceeded) -> Response:
-    response = exc.get_response()
-    retry_after = response.headers.get("Retry-After", "60")
+    breached = limiter.current_limit
+    reset_in = breached.reset_at - time.time() if breached else exc.limit.limit.get_expiry()
+    retry_after = max(1, math.ceil(reset_in))
     detail = f"Too many comments from your address. Try again in {retry_after} seconds."
-    doc = problem(
-        429, "rate-limited", "Too many requests", detail, {"retry_after": int(retry_after)}
-    )
-    headers = {
-        k: v for k, v in response.headers.items() if k.lower().startswith(("retry", "x-rate"))
-    }
-    return problem_response(doc, headers)
+    doc = problem(429, "rate-limited", "Too many requests", detail, {"retry_after": retry_after})
+    return problem_response(doc, {"Retry-After": str(retry_after)})
 
 
 def _http_error(exc: HTTPException) -> Response:
