@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## run: the service on http://127.0.0.1:8000 with SQLite, an embedded broker, a worker and beat
+PORT ?= 8000
+
+## run: the service on http://127.0.0.1:$(PORT) with SQLite, an embedded broker, a worker and beat
 run: $(STAMP)
-	$(BIN)/vetted dev --port 8000
+	$(BIN)/vetted dev --port $(PORT)
 
 ## test: the whole test suite (PostgreSQL, Redis and Chromium tests included)
 test: $(STAMP)

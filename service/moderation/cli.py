@@ -19,7 +19,7 @@ from service.tasks import enqueue
 
 @click.group("privacy")
 def privacy_group() -> None:
-    """Export or erase an author's data (GDPR art. 15 and 17)."""
+    """Export or erase an author's data (GDPR articles 15 and 17)."""
 
 
 @privacy_group.command("export")

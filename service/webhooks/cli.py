@@ -12,6 +12,7 @@ from service.commands import domain_errors_as_messages
 from service.db import session_scope, utcnow
 from service.events import EventType
 from service.extensions import sessions, vault
+from service.moderation.presenters import iso
 from service.sites.models import Site
 from service.sites.services import site_by_slug
 from service.webhooks.delivery import send_ping
@@ -88,7 +89,7 @@ def webhook_rotate(endpoint_id: int, grace_hours: float | None) -> None:
         session.commit()
         click.echo(secret)
         click.echo(
-            f"the old secret signs too until {endpoint.previous_secret_expires_at}", err=True
+            f"the old secret signs too until {iso(endpoint.previous_secret_expires_at)}", err=True
         )
 
 

@@ -110,3 +110,13 @@ def test_demo_page_is_served_under_a_strict_content_security_policy(web: FlaskCl
     page = response.get_data(as_text=True)
     assert 'id="vetted-comments"' in page
     assert "<script>" not in page, "no inline script on the demo page"
+
+
+@pytest.mark.parametrize("path", ["/widget.js", "/demo.css"])
+def test_assets_leave_the_date_header_to_the_server(web: FlaskClient, path: str) -> None:
+    # gunicorn and werkzeug's server add Date to every response; one set here made two.
+    response = web.get(path)
+    assert response.status_code == 200
+    assert "Date" not in response.headers
+    etag = response.headers["ETag"]
+    assert "Date" not in web.get(path, headers={"If-None-Match": etag}).headers
