@@ -59,14 +59,15 @@ INSERT INTO comments (
   id, site_id, article_id, parent_id, root_id, depth, author_name, author_website,
   email_encrypted, email_digest, avatar, ip_encrypted, ip_digest, user_agent, referrer,
   body, body_html, status, verdict, spam_score, spam_reasons, checked_at, honeypot_filled,
-  elapsed_ms, featured, version, created_at, updated_at, edited_at)
+  elapsed_ms, featured, listed, version, created_at, updated_at, edited_at)
 SELECT :offset + g, :site, :first_article + (g - 1) % :articles,
   reply.parent, reply.parent, CASE WHEN reply.parent IS NULL THEN 0 ELSE 1 END,
   'Reader ' || g, NULL, NULL, md5('email' || g), md5('avatar' || g), NULL, md5('ip' || g),
   'vetted-bench', NULL, b.body, '<p>' || b.body || '</p>', s.status,
   CASE s.status WHEN 'approved' THEN 'ham' WHEN 'spam' THEN 'spam' END,
   CASE s.status WHEN 'spam' THEN 0.95 ELSE 0.1 END, '[]'::json,
-  CASE WHEN s.status = 'pending' AND g % 2 = 0 THEN NULL ELSE t.at END, false, 30000, false, 1,
+  CASE WHEN s.status = 'pending' AND g % 2 = 0 THEN NULL ELSE t.at END, false, 30000, false,
+  s.status = 'approved', 1,
   t.at, t.at, NULL
 FROM generate_series(1, :comments) AS g
 CROSS JOIN LATERAL (SELECT CASE WHEN ((g - 1) / :articles) % 5 = 4
@@ -139,6 +140,14 @@ def generate(engine: Engine, comments: int, articles: int, shape: str) -> None:
         params = {"site": site_id, "first_article": first, "articles": articles,
                   "comments": comments, "offset": 0}  # fmt: skip
         connection.execute(text(COMMENTS_SQL), params)
+        # A held or spam top-level comment with an approved reply stays as its placeholder
+        # (service.comments.services._relist); replies here are one level deep.
+        connection.execute(
+            text(
+                "UPDATE comments SET listed = true WHERE NOT listed AND id IN"
+                " (SELECT parent_id FROM comments WHERE listed AND parent_id IS NOT NULL)"
+            )
+        )
         hot = connection.scalar(
             text(
                 "INSERT INTO articles (site_id, key, title, approved_count, thread_version, locked,"

@@ -77,6 +77,7 @@ def comment_rows(
                 "honeypot_filled": False,
                 "elapsed_ms": 30_000,
                 "featured": False,
+                "listed": True,  # approved
                 "version": 1,
                 "created_at": created,
                 "updated_at": created,

@@ -190,3 +190,27 @@ def make_site(session: Session) -> Any:
         return _make_site(session, slug, mode, **settings)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def documented() -> Any:
+    """Checks a response against the OpenAPI document: documented(response, path, method)."""
+    from jsonschema import Draft202012Validator
+
+    from service.meta.openapi import openapi_document
+
+    document = openapi_document()
+
+    def check(response: Any, path: str, method: str) -> None:
+        operation = document["paths"][path][method]
+        spec = operation["responses"].get(str(response.status_code))
+        assert spec is not None, f"{response.status_code} is not documented for {method} {path}"
+        if "content" not in spec:
+            assert not response.data
+            return
+        schema = spec["content"][response.mimetype]["schema"]
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        errors = sorted(validator.iter_errors(response.get_json()), key=str)
+        assert not errors, [e.message for e in errors[:5]]
+
+    return check

@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +42,14 @@ class Verdict(StrEnum):
     UNSURE = "unsure"
 
 
+# The predicate of the thread's partial index, as each dialect renders `listed == true()`, so
+# that the planner sees the query's condition is the index's.
+LISTED_ROOTS = {
+    "postgresql": "listed = true AND parent_id IS NULL",
+    "sqlite": "listed = 1 AND parent_id IS NULL",
+}
+
+
 class Comment(Base):
     """One comment on one article."""
 
@@ -48,7 +57,7 @@ class Comment(Base):
     __table_args__ = (
         # The thread read: an article's approved top-level comments in order.
         Index("ix_comments_thread", "article_id", "status", "parent_id", "created_at", "id"),
-        # The public thread's pages: only published top-level comments, in order, so a page
+        # The public thread's pages: only listed top-level comments, in order, so a page
         # of a 10,000-comment thread reads its 20 rows and no more.
         Index(
             "ix_comments_published_roots",
@@ -56,13 +65,13 @@ class Comment(Base):
             "featured",
             "created_at",
             "id",
-            postgresql_where=text("status = 'approved' AND parent_id IS NULL"),
-            sqlite_where=text("status = 'approved' AND parent_id IS NULL"),
+            postgresql_where=text(LISTED_ROOTS["postgresql"]),
+            sqlite_where=text(LISTED_ROOTS["sqlite"]),
         ),
         # ON DELETE CASCADE from a parent looks its replies up by parent_id.
         Index("ix_comments_parent", "parent_id"),
         # The replies of a page of top-level comments.
-        Index("ix_comments_root", "root_id", "status", "created_at"),
+        Index("ix_comments_listed_replies", "root_id", "listed", "created_at"),
         # The moderation queue.
         Index("ix_comments_queue", "site_id", "status", "created_at"),
         # Spam checks that have not finished.
@@ -103,6 +112,10 @@ class Comment(Base):
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
 
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Shown in its public thread: approved, or no longer public but with a listed reply, which
+    # keeps it as a placeholder ("removed") so that other people's replies stay in place.
+    # Kept true by services.set_status, the one way a status changes.
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Optimistic concurrency for moderators: bumped on every change.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

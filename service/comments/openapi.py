@@ -49,7 +49,8 @@ COMMENT = {
         "id": {"type": "integer"},
         "parent_id": {"type": ["integer", "null"]},
         "author": {
-            "type": "object",
+            "type": ["object", "null"],
+            "description": "null on a removed comment's placeholder.",
             "required": ["name", "website", "avatar"],
             "properties": {
                 "name": {"type": "string"},
@@ -65,6 +66,14 @@ COMMENT = {
         "created_at": {"type": "string", "format": "date-time"},
         "edited": {"type": "boolean"},
         "featured": {"type": "boolean"},
+        "removed": {
+            "type": "boolean",
+            "const": True,
+            "description": (
+                "Only on a placeholder: the comment is no longer public, but replies to it are,"
+                " so it keeps its place with no author and no text."
+            ),
+        },
         "status": {
             "type": "string",
             "enum": ["pending", "approved", "rejected", "deleted"],

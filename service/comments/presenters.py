@@ -25,6 +25,21 @@ def public_comment(comment: Comment) -> dict[str, Any]:
     }
 
 
+def removed_comment(comment: Comment) -> dict[str, Any]:
+    """The placeholder of a comment no longer public that replies hang under: nothing of its
+    author or text, only its place in the thread."""
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "author": None,
+        "body_html": "",
+        "created_at": comment.created_at.isoformat().replace("+00:00", "Z"),
+        "edited": False,
+        "featured": False,
+        "removed": True,
+    }
+
+
 def authors_view(comment: Comment) -> dict[str, Any]:
     """A comment as its author sees it: public fields plus where it stands.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from service.comments.forms import Submission
@@ -116,6 +116,7 @@ def set_status(session: Session, comment: Comment, status: Status) -> bool:
     comment.status = status
     comment.updated_at = utcnow()
     session.flush()
+    _relist(session, comment.id)
     if was_public or status == Status.APPROVED:
         # Recounted, not incremented: two workers deciding at once cannot drift the count.
         article.approved_count = _approved_count(session, article)
@@ -126,6 +127,27 @@ def set_status(session: Session, comment: Comment, status: Status) -> bool:
     if was_public or status == Status.APPROVED:
         emit(session, EventType.ARTICLE_COMMENT_COUNT_CHANGED, article=article)
     return True
+
+
+def _relist(session: Session, comment_id: int) -> None:
+    """Keeps ``listed`` true for exactly the approved comments and those above a listed reply.
+
+    Walks up from the comment whose status changed while a comment's listing changes. An
+    UPDATE statement, not the ORM's unit of work: a placeholder appearing above a reply is no
+    moderator's change, and must not bump the comment's version (If-Match would fail).
+    """
+    node_id: int | None = comment_id
+    while node_id is not None:
+        status, was_listed, parent_id = session.execute(
+            select(Comment.status, Comment.listed, Comment.parent_id).where(Comment.id == node_id)
+        ).one()
+        listed = status == Status.APPROVED or bool(
+            session.scalar(select(exists().where(Comment.parent_id == node_id, Comment.listed)))
+        )
+        if listed == was_listed:
+            return
+        session.execute(update(Comment).where(Comment.id == node_id).values(listed=listed))
+        node_id = parent_id
 
 
 def _approved_count(session: Session, article: Article) -> int:

@@ -9,11 +9,11 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, and_, bindparam, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select, true
 from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
-from service.comments.presenters import public_comment
+from service.comments.presenters import public_comment, removed_comment
 from service.db import MAX_ID
 from service.errors import Invalid
 from service.sites.models import Article, Site
@@ -152,7 +152,7 @@ def _top_level_page(
 ) -> Select[Comment]:
     query = select(Comment).where(
         Comment.article_id == article.id,
-        Comment.status == Status.APPROVED,
+        Comment.listed == true(),  # as the partial index says (models.LISTED_ROOTS)
         Comment.parent_id.is_(None),
         Comment.featured.is_(False),
     )
@@ -168,7 +168,7 @@ def _top_level_page(
 def _featured(session: Session, article: Article) -> list[Comment]:
     query = select(Comment).where(
         Comment.article_id == article.id,
-        Comment.status == Status.APPROVED,
+        Comment.listed == true(),
         Comment.parent_id.is_(None),
         Comment.featured.is_(True),
     )
@@ -180,7 +180,7 @@ def _replies_of(session: Session, root_ids: list[int]) -> list[Comment]:
         return []
     query = (
         select(Comment)
-        .where(Comment.root_id.in_(root_ids), Comment.status == Status.APPROVED)
+        .where(Comment.root_id.in_(root_ids), Comment.listed == true())
         .order_by(Comment.created_at, Comment.id)
     )
     return list(session.scalars(query))
@@ -192,16 +192,23 @@ def _nest(roots: list[Comment], replies: list[Comment], max_depth: int) -> list[
     depth: dict[int, int] = {}
     out = []
     for comment in roots:
-        node = {**public_comment(comment), "replies": []}
+        node = {**_shown(comment), "replies": []}
         nodes[comment.id], depth[comment.id] = node, 0
         out.append(node)
     for comment in replies:
         parent_id = comment.parent_id
         if parent_id not in nodes:
-            continue  # its parent is not public: the reply is hidden with it
+            continue  # listed parents come first (created before their replies)
         while depth[parent_id] >= max_depth - 1 and nodes[parent_id]["parent_id"] is not None:
             parent_id = nodes[parent_id]["parent_id"]
-        node = {**public_comment(comment), "replies": []}
+        node = {**_shown(comment), "replies": []}
         nodes[comment.id], depth[comment.id] = node, depth[parent_id] + 1
         nodes[parent_id]["replies"].append(node)
     return out
+
+
+def _shown(comment: Comment) -> dict[str, Any]:
+    """An approved comment, or the placeholder of one no longer public that has replies."""
+    return (
+        public_comment(comment) if comment.status == Status.APPROVED else removed_comment(comment)
+    )

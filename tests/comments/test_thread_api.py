@@ -7,6 +7,7 @@ import datetime as dt
 import time
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -113,6 +114,74 @@ def test_pages_by_top_level_comment_with_a_cursor(
     assert pages == 3
     first_page = client.get(URL + "?limit=2").json
     assert first_page["comments"][0]["replies"][0]["id"] == reply
+
+
+@pytest.mark.parametrize("removal", [Status.REJECTED, Status.SPAM, Status.DELETED])
+def test_a_removed_comment_keeps_its_place_so_other_peoples_replies_stay(
+    client: FlaskClient, site: Site, session: Session, removal: Status, documented: Any
+) -> None:
+    parent = published(client, session, "Parent")
+    reply = published(client, session, "Reply", parent)
+    approve(session, parent, status=removal)
+    response = client.get(URL)
+    documented(response, "/api/v1/sites/{site}/articles/{article}/comments", "get")
+    thread = response.json
+    assert thread["comments"] == [
+        {
+            "id": parent,
+            "parent_id": None,
+            "author": None,
+            "body_html": "",
+            "created_at": thread["comments"][0]["created_at"],
+            "edited": False,
+            "featured": False,
+            "removed": True,
+            "replies": [thread["comments"][0]["replies"][0]],
+        }
+    ]
+    assert thread["comments"][0]["replies"][0]["id"] == reply
+    # The count is of what readers see: the reply, not the placeholder.
+    assert thread["article"]["comment_count"] == 1
+
+
+def test_a_placeholder_deep_in_a_thread_keeps_the_replies_below_it(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    root = published(client, session, "Root")
+    middle = published(client, session, "Middle", root)
+    leaf = published(client, session, "Leaf", middle)
+    approve(session, middle, status=Status.REJECTED)
+    [shown] = client.get(URL).json["comments"]
+    [placeholder] = shown["replies"]
+    assert (placeholder["id"], placeholder.get("removed")) == (middle, True)
+    assert [r["id"] for r in placeholder["replies"]] == [leaf]
+
+
+def test_a_placeholder_goes_with_its_last_reply_and_returns_as_the_comment_when_approved(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    parent = published(client, session, "Parent")
+    reply = published(client, session, "Reply", parent)
+    approve(session, parent, status=Status.REJECTED)
+    approve(session, parent)
+    assert bodies(client.get(URL).json["comments"]) == ["<p>Parent</p>"]
+    approve(session, parent, status=Status.REJECTED)
+    approve(session, reply, status=Status.REJECTED)
+    assert client.get(URL).json["comments"] == []
+
+
+def test_a_placeholder_appearing_does_not_change_the_comments_version(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    # A moderator holding the rejected parent's version must still be able to decide it.
+    parent = published(client, session, "Parent")
+    reply = submit(client, "Reply", parent)
+    approve(session, parent, status=Status.REJECTED)
+    version = session.get_one(Comment, parent).version
+    approve(session, reply)
+    session.expire_all()
+    held = session.get_one(Comment, parent)
+    assert (held.listed, held.version) == (True, version)
 
 
 def test_newest_first_pagination_walks_backwards(

@@ -157,6 +157,30 @@ def test_erase_by_delete_takes_the_comments_out_of_every_thread(
     assert entry.detail == {"comments": 2, "mode": "delete"}
 
 
+def test_erase_by_delete_keeps_other_peoples_replies_in_place(
+    client: FlaskClient,
+    admin: dict[str, str],
+    moderator: dict[str, str],
+    traces: dict[str, int],
+    submit: Any,
+) -> None:
+    answer = submit("Replying to Erin.", email="bob@example.com", parent_id=traces["first"])
+    decided = client.post(
+        f"{BASE}/comments/{answer}/decision", json={"action": "approve"}, headers=moderator
+    )
+    assert decided.status_code == 200
+    client.post(ERASE, json={"email": EMAIL}, headers=admin)
+    thread = client.get(THREAD).json
+    placeholder = next(c for c in thread["comments"] if c["id"] == traces["first"])
+    assert (placeholder["removed"], placeholder["author"], placeholder["body_html"]) == (
+        True,
+        None,
+        "",
+    )
+    assert [r["id"] for r in placeholder["replies"]] == [answer]
+    assert thread["article"]["comment_count"] == 2  # the bystander and the reply
+
+
 def test_erase_by_anonymising_keeps_the_text_without_its_author(
     client: FlaskClient, admin: dict[str, str], traces: dict[str, int], session: Session
 ) -> None:

@@ -217,13 +217,17 @@ class Service:
 
     def approve(self, site: str, comment_id: int) -> None:
         """A moderator approves a comment through the review API."""
+        self.decide(site, comment_id, "approve", "approved")
+
+    def decide(self, site: str, comment_id: int, action: str, expected: str) -> None:
+        """A moderator's decision on a comment through the review API."""
         status, body = self.api(
             "POST",
             f"/api/v1/moderation/comments/{comment_id}/decision",
-            {"action": "approve"},
+            {"action": action},
             Authorization=f"Bearer {self.moderator_token(site)}",
         )
-        assert (status, body["status"]) == (200, "approved"), body
+        assert (status, body["status"]) == (200, expected), body
 
     def lock_article(self, site: str, article: str) -> None:
         """A moderator closes an article to new comments through the review API."""

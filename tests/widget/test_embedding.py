@@ -246,6 +246,26 @@ def test_network_failure_keeps_the_text_and_a_retry_succeeds(service: Service, p
     expect(page.locator(".vt-is-pending")).to_contain_text("where the signal drops")
 
 
+def test_a_rejected_comment_leaves_a_placeholder_with_the_replies_under_it(
+    service: Service, page: Page
+) -> None:
+    site = service.make_site()
+    parent = service.seed_comment(site, "debate", "A comment the moderators will reject")
+    reply = service.seed_comment(site, "debate", "Someone else's answer", parent_id=parent)
+    service.decide(site, parent, "reject", "rejected")
+    page.goto(service.page_url(host_page(service.url + "/widget.js", snippet(site, "debate"))))
+
+    placeholder = page.locator("[data-testid=thread] > li[data-testid=removed-comment]")
+    expect(placeholder).to_have_attribute("data-comment-id", str(parent))
+    expect(placeholder.locator("> .vt-card")).to_have_text("This comment was removed.")
+    expect(placeholder.locator("[data-testid=reply]")).to_have_count(1)  # the reply's own
+    nested = placeholder.locator("ol.vt-replies > li")
+    expect(nested).to_have_attribute("data-comment-id", str(reply))
+    expect(nested).to_contain_text("Someone else's answer")
+    expect(page.locator("[data-testid=comment-count]")).to_have_text("1 comment")
+    assert "A comment the moderators will reject" not in page.content()
+
+
 def test_thread_pages_with_load_more_sorts_and_nests_to_the_site_depth(
     service: Service, page: Page
 ) -> None:

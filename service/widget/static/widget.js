@@ -25,7 +25,7 @@
       loading: 'Loading comments…', loadFailed: 'The comments could not be loaded.', retry: 'Try again',
       unavailable: 'Comments are not available here.', loadMore: 'Load more comments',
       reply: 'Reply', replyTo: 'Reply to {name}', featured: 'Featured', edited: 'edited',
-      awaiting: 'Your comment is awaiting moderation.', anonymous: 'Anonymous',
+      awaiting: 'Your comment is awaiting moderation.', anonymous: 'Anonymous', removed: 'This comment was removed.',
       leaveReply: 'Leave a Reply', leaveReplyTo: 'Leave a Reply to {name}', cancelReply: 'Cancel reply',
       emailNote: 'Your email address will not be published.', requiredNote: 'Required fields are marked',
       body: 'Comment', name: 'Name', email: 'Email', website: 'Website', honeypot: 'Leave this field empty',
@@ -50,6 +50,7 @@
       loadMore: 'Weitere Kommentare laden',
       reply: 'Antworten', replyTo: 'Antworten an {name}', featured: 'Empfohlen', edited: 'bearbeitet',
       awaiting: 'Dein Kommentar wartet auf Freischaltung.', anonymous: 'Anonym',
+      removed: 'Dieser Kommentar wurde entfernt.',
       leaveReply: 'Schreibe einen Kommentar', leaveReplyTo: 'Schreibe eine Antwort an {name}',
       cancelReply: 'Antworten abbrechen',
       emailNote: 'Deine E-Mail-Adresse wird nicht veröffentlicht.', requiredNote: 'Erforderliche Felder sind mit',
@@ -76,6 +77,7 @@
       loadMore: 'Afficher plus de commentaires',
       reply: 'Répondre', replyTo: 'Répondre à {name}', featured: 'À la une', edited: 'modifié',
       awaiting: 'Votre commentaire est en attente de modération.', anonymous: 'Anonyme',
+      removed: 'Ce commentaire a été supprimé.',
       leaveReply: 'Laisser un commentaire', leaveReplyTo: 'Répondre à {name}', cancelReply: 'Annuler la réponse',
       emailNote: 'Votre adresse e-mail ne sera pas publiée.', requiredNote: 'Les champs obligatoires sont indiqués avec',
       body: 'Commentaire', name: 'Nom', email: 'E-mail', website: 'Site web', honeypot: 'Laissez ce champ vide',
@@ -132,6 +134,7 @@ ol{list-style:none;margin:0;padding:0}
 .vt-card:focus{outline:none}
 .vt-card:focus-visible{outline:2px solid var(--vt-focus);outline-offset:4px}
 .vt-featured>.vt-card{border-left:3px solid var(--vt-accent);padding-left:.75em}
+.vt-removed>.vt-card{color:var(--vt-muted);font-style:italic}
 .vt-is-pending>.vt-card{background:var(--vt-soft);padding:.75em;border:1px dashed var(--vt-border)}
 .vt-meta{display:flex;align-items:center;flex-wrap:wrap;gap:.15em .6em}
 .vt-avatar{width:var(--vt-avatar);height:var(--vt-avatar);border-radius:var(--vt-radius);flex:none;
@@ -495,6 +498,7 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
     }
 
     commentNode(comment) {
+      if (comment.removed) return this.removedNode(comment);
       const author = comment.author || {};
       const name = author.name || this.t('anonymous');
       const website = author.website && safeHttpUrl(author.website);
@@ -518,10 +522,22 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
         !own && el('div', { class: 'vt-actions' }, el('button', { type: 'button', class: 'vt-link vt-reply',
           'aria-label': this.t('replyTo', { name }), 'data-testid': 'reply' }, this.t('reply'))));
       li.append(card);
+      return this.withReplies(li, comment);
+    }
+
+    /** Registers a comment's node and hangs its replies (those not shown yet) under it. */
+    withReplies(li, comment) {
       this.rendered.set(comment.id, li);
       const replies = (comment.replies || []).filter((reply) => !this.rendered.has(reply.id));
       if (replies.length) li.append(el('ol', { class: 'vt-replies' }, ...replies.map((r) => this.commentNode(r))));
       return li;
+    }
+
+    /** The place of a comment no longer public, kept for the replies under it (no author, no text). */
+    removedNode(comment) {
+      const li = el('li', { class: 'vt-comment vt-removed', 'data-comment-id': comment.id, 'data-testid': 'removed-comment' },
+        el('article', { class: 'vt-card', tabindex: -1 }, el('p', { class: 'vt-content' }, this.t('removed'))));
+      return this.withReplies(li, comment);
     }
 
     timeNode(iso) {
