@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
     hops = int(app.config["TRUSTED_PROXY_HOPS"])
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.before_request(_refuse_overlong_streams)
     app.register_error_handler(VettedError, _vetted_error)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
@@ -137,6 +138,21 @@ def request_fields() -> dict[str, Any]:
     raise UnsupportedMediaType("Send application/json or application/x-www-form-urlencoded.")
 
 
+def _refuse_overlong_streams() -> None:
+    """A 413 for a body streamed without Content-Length (chunked) beyond MAX_CONTENT_LENGTH.
+
+    Werkzeug stops reading such a stream at the limit without a word, so a 10 MB JSON body was
+    judged "not a JSON object" and a 10 MB form lost its end; with a Content-Length it is a 413.
+    """
+    if request.method not in ("POST", "PUT", "PATCH") or request.content_length is not None:
+        return
+    if not request.environ.get("wsgi.input_terminated"):
+        return  # Werkzeug then reads no body at all
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and len(request.get_data(cache=True)) >= limit:
+        request.stream.read(1)  # past the limit: Werkzeug raises RequestEntityTooLarge
+
+
 def _vetted_error(exc: VettedError) -> Response:
     doc = problem(exc.status, exc.kind, exc.title, exc.detail, exc.extra())
     return problem_response(doc, exc.headers)
@@ -157,7 +173,11 @@ def _http_error(exc: HTTPException) -> Response:
     headers = {}
     if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
         headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
-    return problem_response(problem(status, kind, exc.name, exc.description or exc.name), headers)
+    detail = exc.description or exc.name
+    if status == 413:  # Werkzeug's words name no limit
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        detail = f"The request is too large: at most {limit // 1024} KiB."
+    return problem_response(problem(status, kind, exc.name, detail), headers)
 
 
 def _unexpected(exc: Exception) -> Response:

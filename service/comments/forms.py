@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,14 +84,22 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+# Characters that make a name read as another: the bidirectional embeddings, overrides and
+# isolates ("Ann\u202eoc.liamg" shows as "Anngmail.co"), direction marks, and invisible spaces.
+# Zero-width joiners stay: Persian and Indic names and emoji sequences need them.
+_DISGUISING = frozenset(
+    "\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
 def _name(value: Any) -> str:
     name = _text(value)
     if not name:
         raise _FieldProblem("Please enter your name.")
     if len(name) > NAME_MAX:
         raise _FieldProblem(f"Names are at most {NAME_MAX} characters.")
-    if any(ord(ch) < 32 for ch in name):
-        raise _FieldProblem("Names cannot contain control characters.")
+    if any(unicodedata.category(ch) == "Cc" or ch in _DISGUISING for ch in name):
+        raise _FieldProblem("Names cannot contain control or invisible formatting characters.")
     return name
 
 

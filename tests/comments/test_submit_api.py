@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import orjson
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -75,6 +77,10 @@ def test_article_is_created_on_first_comment_with_host_metadata(
         # Found by tests/test_fuzz.py: ids past 64 bits reached SQLite and raised (a 500).
         ({"parent_id": 2**63}, "parent_id"),
         ({"name": ["a list"]}, "name"),
+        # A right-to-left override makes "Ann\u202eoc.liamg" read "Anngmail.co".
+        ({"name": "Ann\u202eoc.liamg"}, "name"),
+        ({"name": "Ann\u200b"}, "name"),
+        ({"name": "Ann\x7f"}, "name"),
     ],
 )
 def test_invalid_field_gets_422_with_an_error_for_that_field(
@@ -95,6 +101,16 @@ def test_every_invalid_field_is_reported_at_once(client: FlaskClient, site: Site
     assert set(field_errors(response)) == {"name", "email", "website", "body"}
 
 
+@pytest.mark.parametrize(
+    "name", ["Zoë Ångström", "\u0645\u0647\u200c\u0633\u0627", "Ann 👩\u200d💻"]
+)
+def test_names_in_any_script_are_accepted(client: FlaskClient, site: Site, name: str) -> None:
+    # Zero-width (non-)joiners are letters' glue in Persian and in emoji, not a disguise.
+    response = client.post(URL, json={**VALID, "name": name})
+    assert response.status_code == 202, response.json
+    assert response.json["comment"]["author"]["name"] == name
+
+
 def test_body_of_exactly_ten_thousand_characters_is_accepted(
     client: FlaskClient, site: Site
 ) -> None:
@@ -111,6 +127,44 @@ def test_request_over_64_kib_is_413(client: FlaskClient, site: Site) -> None:
     response = client.post(URL, data=b"{" + b" " * 70_000 + b"}", content_type="application/json")
     assert response.status_code == 413
     assert response.json["status"] == 413
+    assert response.json["detail"] == "The request is too large: at most 64 KiB."
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b'{"name": "A", "email": "a@example.com", "body": "' + b"x" * 70_000),
+        (
+            "application/x-www-form-urlencoded",
+            b"name=A&email=a%40example.com&body=" + b"x" * 70_000,
+        ),
+    ],
+)
+def test_a_chunked_request_over_64_kib_is_413_too(
+    client: FlaskClient, site: Site, session: Session, content_type: str, body: bytes
+) -> None:
+    # No Content-Length: Werkzeug cut the stream at the limit, and the rest of the request was
+    # judged on what was left (400 "not a JSON object", 422 "body too long").
+    response = client.post(
+        URL,
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked", "Content-Type": content_type},
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn sets for chunked input
+    )
+    assert response.status_code == 413
+    assert response.content_type == "application/problem+json"
+    assert count(session) == 0
+
+
+def test_a_small_chunked_request_is_read_whole(client: FlaskClient, site: Site) -> None:
+    body = orjson.dumps({**VALID, "body": "Sent in chunks."})
+    response = client.post(
+        URL,
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 202, response.json
 
 
 def test_wrong_content_type_is_415(client: FlaskClient, site: Site) -> None:
