@@ -6,8 +6,11 @@ Every error a client can see, Werkzeug's 404/405/413/415/429 included, leaves as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 PROBLEM_BASE = "https://vetted.dev/problems/"
 
@@ -129,3 +132,33 @@ def problem(
     doc.update(extra or {})
     doc.setdefault("errors", [])
     return doc
+
+
+class FieldErrors:
+    """Every bad field of one request, gathered before refusing it: the client fixes its request
+    in one round, not one field per round.
+
+        errors = FieldErrors()
+        role = errors.check(lambda: parse_role(data))  # None when it raised Invalid
+        errors.raise_if_any()
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def check(self, parse: Callable[[], T]) -> T | None:
+        """parse()'s result, or None with its Invalid's errors kept."""
+        try:
+            return parse()
+        except Invalid as exc:
+            self.errors.extend(exc.errors)
+            return None
+
+    def add(self, field: str, detail: str) -> None:
+        """Keeps one field's error."""
+        self.errors.append(FieldError(field, detail))
+
+    def raise_if_any(self, detail: str = "") -> None:
+        """Invalid with every error kept, if any."""
+        if self.errors:
+            raise Invalid(self.errors, detail)

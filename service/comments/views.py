@@ -16,7 +16,7 @@ from service.comments.models import Comment, Status
 from service.comments.presenters import authors_view, public_article
 from service.comments.services import Client, comment_on_site, submit_comment
 from service.comments.threads import Cursor, Sort, ThreadHead, read_thread, thread_head
-from service.errors import Forbidden, Invalid, NotFound
+from service.errors import FieldErrors, Forbidden, Invalid, NotFound
 from service.extensions import client_address, db, engine, limiter, vault
 from service.sites.models import Article, Site
 from service.sites.services import setting_of, site_by_slug
@@ -171,22 +171,31 @@ def _refuse_foreign_writes(site: Site) -> None:
 
 def _thread_params() -> tuple[Sort, int, Cursor | None]:
     args = request.args
+    errors = FieldErrors()
+    sort = errors.check(lambda: _sort(args.get("sort", Sort.OLDEST)))
+    limit = errors.check(lambda: _page_size(args.get("limit")))
+    cursor = errors.check(lambda: Cursor.decode(args["cursor"]) if args.get("cursor") else None)
+    errors.raise_if_any("Some parameters need your attention.")
+    assert sort is not None and limit is not None  # raise_if_any would have refused
+    return sort, limit, cursor
+
+
+def _sort(value: str) -> Sort:
     try:
-        sort = Sort(args.get("sort", Sort.OLDEST))
+        return Sort(value)
     except ValueError as exc:
         raise Invalid.field("sort", "Use oldest or newest.") from exc
-    default, most = (
-        current_app.config["THREAD_PAGE_SIZE"],
-        current_app.config["THREAD_PAGE_SIZE_MAX"],
-    )
+
+
+def _page_size(value: str | None) -> int:
+    most = int(current_app.config["THREAD_PAGE_SIZE_MAX"])
     try:
-        limit = int(args.get("limit", default))
+        limit = int(value) if value is not None else int(current_app.config["THREAD_PAGE_SIZE"])
     except ValueError as exc:
         raise Invalid.field("limit", f"Use a whole number from 1 to {most}.") from exc
     if not 1 <= limit <= most:
         raise Invalid.field("limit", f"Use a whole number from 1 to {most}.")
-    cursor = Cursor.decode(args["cursor"]) if args.get("cursor") else None
-    return sort, limit, cursor
+    return limit
 
 
 def _thread_etag(head: ThreadHead, depth: int, query: bytes) -> str:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 
 from service.db import MAX_ID
-from service.errors import FieldError, Invalid
+from service.errors import FieldErrors, Invalid
 from service.extensions import db, vault
 from service.moderation.admin import issue_token, tokens_for, update_settings, withdraw_token
 from service.moderation.audit import AuditFilter, read_audit
@@ -104,9 +104,15 @@ def audit() -> Response:
         if not args.get("site")
         else (principal_site(session, args["site"]).id,)
     )
-    query = AuditFilter(site_ids=site_ids, **_audit_filters())
     most = int(current_app.config["MODERATION_PAGE_SIZE_MAX"])
-    limit = _int_arg("limit", 1, most, default=int(current_app.config["MODERATION_PAGE_SIZE"]))
+    errors = FieldErrors()
+    filters = _audit_filters(errors)
+    limit = errors.check(
+        lambda: _int_arg("limit", 1, most, default=int(current_app.config["MODERATION_PAGE_SIZE"]))
+    )
+    errors.raise_if_any("Some parameters need your attention.")
+    assert limit is not None  # raise_if_any would have refused
+    query = AuditFilter(site_ids=site_ids, **filters)
     entries = read_audit(session, query, limit + 1)
     next_cursor = str(entries[limit - 1].id) if len(entries) > limit else None
     slugs = {s.id: s.slug for s in own.values()}
@@ -114,15 +120,14 @@ def audit() -> Response:
     return json_response(body)
 
 
-def _audit_filters() -> dict[str, Any]:
+def _audit_filters(errors: FieldErrors) -> dict[str, Any]:
     args = request.args
-    errors: list[FieldError] = []
     found: dict[str, Any] = {}
     if args.get("action"):
         try:
             found["action"] = Action(args["action"])
         except ValueError:
-            errors.append(FieldError("action", "There is no such action."))
+            errors.add("action", "There is no such action.")
     for name, key in (
         ("token_id", "token_id"),
         ("comment_id", "comment_id"),
@@ -130,7 +135,7 @@ def _audit_filters() -> dict[str, Any]:
     ):
         if args.get(name):
             if not args[name].isdigit() or int(args[name]) > MAX_ID:
-                errors.append(FieldError(name, f"Use a whole number up to {MAX_ID}."))
+                errors.add(name, f"Use a whole number up to {MAX_ID}.")
             else:
                 found[key] = int(args[name])
     for name in ("after", "before"):
@@ -138,9 +143,7 @@ def _audit_filters() -> dict[str, Any]:
             try:
                 found[name] = timestamp(args[name])
             except ValueError as exc:
-                errors.append(FieldError(name, str(exc)))
-    if errors:
-        raise Invalid(errors, "Some parameters need your attention.")
+                errors.add(name, str(exc))
     return found
 
 

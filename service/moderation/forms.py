@@ -14,7 +14,7 @@ from service.comments.forms import BODY_MAX
 from service.comments.models import Status, Verdict
 from service.comments.threads import Cursor, Sort
 from service.db import MAX_ID
-from service.errors import FieldError, Invalid
+from service.errors import FieldError, FieldErrors, Invalid
 from service.moderation.blocks import BlockSpec
 from service.moderation.dsr import EraseMode
 from service.moderation.models import Action, BlockKind, Role
@@ -213,54 +213,66 @@ def _row_id(value: Any) -> bool:
 def _reason(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > REASON_MAX:
+    if not isinstance(value, str):
+        raise Invalid.field("reason", "Must be text.")
+    if len(value) > REASON_MAX:
         raise Invalid.field("reason", f"Use text of at most {REASON_MAX} characters.")
     return value.strip() or None
 
 
 def parse_patch(data: Mapping[str, Any]) -> CommentPatch:
     """A new body and/or featured flag for a comment."""
-    unknown = set(data) - {"body", "featured", "reason"}
-    if unknown:
-        raise Invalid.field(sorted(unknown)[0], "Only body, featured and reason can be changed.")
-    body = data.get("body")
-    if body is not None:
-        if not isinstance(body, str) or not body.strip():
-            raise Invalid.field("body", "Write the new text of the comment.")
-        if len(body) > BODY_MAX:
-            raise Invalid.field("body", f"Comments are at most {BODY_MAX:,} characters.")
-        body = body.strip().replace("\r\n", "\n")
+    errors = FieldErrors()
+    for name in sorted(set(data) - {"body", "featured", "reason"}):
+        errors.add(name, "Only body, featured and reason can be changed.")
+    body = errors.check(lambda: _new_body(data.get("body")))
     featured = data.get("featured")
     if featured is not None and not isinstance(featured, bool):
-        raise Invalid.field("featured", "Use true or false.")
-    if body is None and featured is None:
-        raise Invalid.field("body", "Send a new body, featured, or both.")
-    return CommentPatch(body, featured, _reason(data.get("reason")))
+        errors.add("featured", "Use true or false.")
+    reason = errors.check(lambda: _reason(data.get("reason")))
+    if not errors.errors and body is None and featured is None:
+        errors.add("body", "Send a new body, featured, or both.")
+    errors.raise_if_any("Some fields need your attention.")
+    return CommentPatch(body, featured, reason)
+
+
+def _new_body(body: Any) -> str | None:
+    if body is None:
+        return None
+    if not isinstance(body, str) or not body.strip():
+        raise Invalid.field("body", "Write the new text of the comment.")
+    if len(body) > BODY_MAX:
+        raise Invalid.field("body", f"Comments are at most {BODY_MAX:,} characters.")
+    return body.strip().replace("\r\n", "\n")
 
 
 def parse_block(data: Mapping[str, Any]) -> BlockSpec:
     """A block: its kind, and a value or the comment whose author or address to block."""
+    errors = FieldErrors()
     kind = data.get("kind")
     if not _one_of(kind, BlockKind):
-        raise Invalid.field("kind", "Use email, domain, ip or word.")
+        errors.add("kind", "Use email, domain, ip or word.")
     comment_id = data.get("comment_id")
     if comment_id is not None and not _row_id(comment_id):
-        raise Invalid.field("comment_id", "Use the id of a comment.")
-    if comment_id is not None and kind not in (BlockKind.EMAIL, BlockKind.IP):
-        raise Invalid.field("comment_id", "Only email and ip blocks can be made from a comment.")
+        errors.add("comment_id", "Use the id of a comment.")
+    elif comment_id is not None and kind not in (BlockKind.EMAIL, BlockKind.IP):
+        errors.add("comment_id", "Only email and ip blocks can be made from a comment.")
     value = data.get("value")
     if value is not None and not isinstance(value, str):
-        raise Invalid.field("value", "Must be text.")
+        errors.add("value", "Must be text.")
     regex = data.get("regex", False)
     if not isinstance(regex, bool):
-        raise Invalid.field("regex", "Use true or false.")
+        errors.add("regex", "Use true or false.")
+    note = errors.check(lambda: _text_field(data, "note", 500))
+    expires_at = errors.check(lambda: _expiry(data))
+    errors.raise_if_any("Some fields need your attention.")
     return BlockSpec(
-        kind=BlockKind(kind),
+        kind=BlockKind(str(kind)),  # checked above
         value=value,
         comment_id=comment_id,
         regex=regex,
-        note=_text_field(data, "note", 500),
-        expires_at=_expiry(data),
+        note=note,
+        expires_at=expires_at,
     )
 
 
@@ -268,7 +280,9 @@ def _text_field(data: Mapping[str, Any], name: str, most: int) -> str | None:
     value = data.get(name)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > most:
+    if not isinstance(value, str):
+        raise Invalid.field(name, "Must be text.")
+    if len(value) > most:
         raise Invalid.field(name, f"Use text of at most {most} characters.")
     return value.strip() or None
 
@@ -289,28 +303,35 @@ def _expiry(data: Mapping[str, Any]) -> dt.datetime | None:
 
 
 def parse_token_request(data: Mapping[str, Any]) -> TokenRequest:
-    """A token request: sites, role, label and expiry."""
+    """A token request: sites, role, label and expiry, or Invalid naming each bad field."""
+    errors = FieldErrors()
     sites = data.get("sites")
     if not isinstance(sites, list) or not sites or not all(isinstance(s, str) for s in sites):
-        raise Invalid.field("sites", "Send a list of site slugs.")
+        errors.add("sites", "Send a list of site slugs.")
     role = data.get("role", Role.MODERATOR.value)
     if not _one_of(role, Role):
-        raise Invalid.field("role", "Use moderator or admin.")
+        errors.add("role", "Use moderator or admin.")
+    label = errors.check(lambda: _text_field(data, "label", LABEL_MAX))
+    expires_at = errors.check(lambda: _expiry(data))
+    errors.raise_if_any("Some fields need your attention.")
     return TokenRequest(
-        sites=list(dict.fromkeys(sites)),
+        sites=list(dict.fromkeys(sites)),  # type: ignore[arg-type]  # checked above
         role=Role(role),
-        label=_text_field(data, "label", LABEL_MAX),
-        expires_at=_expiry(data),
+        label=label,
+        expires_at=expires_at,
     )
 
 
 def parse_subject(data: Mapping[str, Any]) -> tuple[str, EraseMode | None]:
     """The email of a data subject request, and an erase mode if one was given."""
+    errors = FieldErrors()
+    email = ""
     try:
         email = _email(data.get("email"))
     except ValueError as exc:
-        raise Invalid.field("email", str(exc)) from exc
+        errors.add("email", str(exc))
     mode = data.get("mode")
     if mode is not None and not _one_of(mode, EraseMode):
-        raise Invalid.field("mode", "Use delete or anonymise.")
+        errors.add("mode", "Use delete or anonymise.")
+    errors.raise_if_any("Some fields need your attention.")
     return email, EraseMode(mode) if mode is not None else None

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from service.db import MAX_ID, utcnow
-from service.errors import Invalid
+from service.errors import FieldErrors, Invalid
 from service.extensions import db, vault
 from service.moderation.auth import principal_site, require_token
 from service.moderation.models import Role
@@ -177,17 +177,34 @@ def _optional_fields() -> dict[str, Any]:
 
 def _log_params() -> tuple[int, int | None, DeliveryState | None]:
     args = request.args
-    limit = _whole_number("limit", args.get("limit", str(LOG_PAGE_SIZE)))
+    errors = FieldErrors()
+    limit = errors.check(lambda: _log_limit(args.get("limit", str(LOG_PAGE_SIZE))))
+    before = errors.check(lambda: _log_before(args["before"]) if args.get("before") else None)
+    state = errors.check(lambda: _log_state(args["state"]) if args.get("state") else None)
+    errors.raise_if_any("Some parameters need your attention.")
+    assert limit is not None  # raise_if_any would have refused
+    return limit, before, state
+
+
+def _log_limit(value: str) -> int:
+    limit = _whole_number("limit", value)
     if not 1 <= limit <= LOG_PAGE_SIZE_MAX:
         raise Invalid.field("limit", f"Use a whole number from 1 to {LOG_PAGE_SIZE_MAX}.")
-    before = _whole_number("before", args["before"]) if args.get("before") else None
-    if before is not None and not 0 < before <= MAX_ID:
+    return limit
+
+
+def _log_before(value: str) -> int:
+    before = _whole_number("before", value)
+    if not 0 < before <= MAX_ID:
         raise Invalid.field("before", f"Use a delivery id from 1 to {MAX_ID}.")
+    return before
+
+
+def _log_state(value: str) -> DeliveryState:
     try:
-        state = DeliveryState(args["state"]) if args.get("state") else None
+        return DeliveryState(value)
     except ValueError as exc:
         raise Invalid.field("state", "Use pending, delivered or failed.") from exc
-    return limit, before, state
 
 
 def _whole_number(name: str, value: str) -> int:

@@ -194,6 +194,12 @@ def test_newest_first_pagination_walks_backwards(
     assert rest["next_cursor"] is None
 
 
+def test_every_bad_parameter_is_named_at_once(client: FlaskClient, site: Site) -> None:
+    response = client.get(f"{URL}?limit=abc&sort=sideways&cursor=garbage!")
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json["errors"]} == {"limit", "sort", "cursor"}
+
+
 def test_bad_parameters_are_422(client: FlaskClient, site: Site) -> None:
     # A cursor naming comment 2**63 (one we never gave out) raised in SQLite: a 500.
     past_any_id = base64.urlsafe_b64encode(b'["2026-01-01T00:00:00+00:00",9223372036854775808]')

@@ -92,6 +92,37 @@ def test_bad_token_requests_get_422(
     assert response.json["errors"][0]["field"] == field
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "fields"),
+    [
+        (
+            "POST",
+            "/tokens",
+            {"sites": "news", "role": "god", "label": 5, "expires_in_days": -1},
+            {"sites", "role", "label", "expires_in_days"},
+        ),
+        ("GET", "/audit?limit=abc&after=yesterday&action=x", None, {"limit", "after", "action"}),
+        (
+            "POST",
+            "/sites/news/privacy/export",
+            {"email": "nope", "mode": "burn"},
+            {"email", "mode"},
+        ),
+    ],
+)
+def test_every_bad_field_is_named_at_once(
+    client: FlaskClient,
+    admin: dict[str, str],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    fields: set[str],
+) -> None:
+    response = client.open(f"{BASE}{path}", method=method, json=body, headers=admin)
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json["errors"]} == fields
+
+
 def test_settings_show_every_setting_with_its_default(
     client: FlaskClient, admin: dict[str, str], documented: Any
 ) -> None:

@@ -254,6 +254,16 @@ def test_blocks_list_newest_first_as_documented(
     assert response.json["blocks"][0]["note"] == "Office"
 
 
+def test_a_block_names_every_bad_field_at_once(
+    client: FlaskClient, moderator: dict[str, str], site: Site
+) -> None:
+    body = {"kind": "person", "value": 5, "regex": "yes", "note": 5, "expires_in_days": 0}
+    response = client.post(BLOCKS, json=body, headers=moderator)
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.json["errors"]}
+    assert fields == {"kind", "value", "regex", "note", "expires_in_days"}
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [

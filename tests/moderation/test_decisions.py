@@ -438,6 +438,22 @@ def test_bad_patches_get_422(
     assert response.json["errors"][0]["field"] == field
 
 
+def test_a_patch_names_every_bad_field_at_once(
+    client: FlaskClient, moderator: dict[str, str], submit: Any
+) -> None:
+    patch = {"featured": "yes", "body": 5, "reason": 5, "status": "approved"}
+    response = client.patch(
+        f"{BASE}/comments/{submit('Hello there.')}", json=patch, headers=moderator
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == [
+        {"field": "status", "detail": "Only body, featured and reason can be changed."},
+        {"field": "body", "detail": "Write the new text of the comment."},
+        {"field": "featured", "detail": "Use true or false."},
+        {"field": "reason", "detail": "Must be text."},
+    ]
+
+
 def test_a_featured_comment_is_shown_first(
     client: FlaskClient, moderator: dict[str, str], submit: Any
 ) -> None:

@@ -255,6 +255,8 @@ def test_delivery_log_pages_newest_first_and_filters_by_state(
     assert [d["id"] for d in delivered["deliveries"]] == [ids[0]]
     for bad in ("limit=0", "limit=x", "before=y", f"before={2**63}", "state=lost"):
         assert client.get(f"{log}?{bad}", headers=admin_headers).status_code == 422
+    every = client.get(f"{log}?state=bogus&limit=900&before=x", headers=admin_headers)
+    assert {e["field"] for e in every.json["errors"]} == {"state", "limit", "before"}
 
 
 def test_redelivery_sends_the_event_again_as_a_new_delivery(
