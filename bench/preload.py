@@ -62,7 +62,7 @@ def comment_rows(
                 "author_website": None,
                 "email_encrypted": secrets.encrypt(c.email),
                 "email_digest": secrets.email_digest(c.email),
-                "avatar": secrets.avatar_seed(c.email),
+                "avatar": secrets.avatar_seed(c.email, site_id),
                 "ip_encrypted": secrets.encrypt(address),
                 "ip_digest": secrets.address_digest(address),
                 "user_agent": "vetted-bench",

@@ -67,7 +67,7 @@ def submit_comment(
         author_website=submission.website,
         email_encrypted=vault.encrypt(submission.email),
         email_digest=vault.email_digest(submission.email),
-        avatar=vault.avatar_seed(submission.email),
+        avatar=vault.avatar_seed(submission.email, site.id),
         ip_encrypted=vault.encrypt(client.address) if client.address else None,
         ip_digest=vault.address_digest(client.address) if client.address else None,
         user_agent=(client.user_agent or "")[:500] or None,

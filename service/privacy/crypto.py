@@ -66,9 +66,13 @@ class Vault:
         """The lookup digest of a client IP address."""
         return self.digest("ip", address)
 
-    def avatar_seed(self, email: str) -> str:
-        """A public identicon seed: stable per email, useless for recovering it."""
-        return self.digest("avatar", normalise_email(email))[:32]
+    def avatar_seed(self, email: str, site_id: int) -> str:
+        """A public identicon seed: stable per email on one site, useless for recovering it.
+
+        Keyed by site too: one installation serving several sites must not let the public
+        threads of two sites show that their commenters are the same person.
+        """
+        return self.digest("avatar", f"{site_id}\x00{normalise_email(email)}")[:32]
 
 
 def generate_encryption_key() -> str:

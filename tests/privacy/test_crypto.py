@@ -41,37 +41,37 @@ def test_digests_depend_on_the_hash_key() -> None:
     one, two = vault("hash-key-one"), vault("hash-key-two")
     assert one.email_digest(EMAIL) != two.email_digest(EMAIL)
     assert one.address_digest("203.0.113.9") != two.address_digest("203.0.113.9")
-    assert one.avatar_seed(EMAIL) != two.avatar_seed(EMAIL)
+    assert one.avatar_seed(EMAIL, 1) != two.avatar_seed(EMAIL, 1)
 
 
 def test_digests_are_stable_for_one_key() -> None:
     assert vault().email_digest(EMAIL) == vault().email_digest(EMAIL)
-    assert vault().avatar_seed(EMAIL) == vault().avatar_seed(EMAIL)
+    assert vault().avatar_seed(EMAIL, 1) == vault().avatar_seed(EMAIL, 1)
 
 
 def test_email_digest_and_avatar_ignore_case_and_surrounding_space() -> None:
     v = vault()
     assert v.email_digest("  ann.reader@EXAMPLE.com ") == v.email_digest(EMAIL)
-    assert v.avatar_seed("ANN.READER@example.COM") == v.avatar_seed(EMAIL)
+    assert v.avatar_seed("ANN.READER@example.COM", 1) == v.avatar_seed(EMAIL, 1)
     assert normalise_email("  Ann@Example.COM\n") == "ann@example.com"
 
 
 def test_different_emails_get_different_digests_and_avatars() -> None:
     v = vault()
     assert v.email_digest("ann@example.com") != v.email_digest("bob@example.com")
-    assert v.avatar_seed("ann@example.com") != v.avatar_seed("bob@example.com")
+    assert v.avatar_seed("ann@example.com", 1) != v.avatar_seed("bob@example.com", 1)
 
 
 def test_digests_of_one_value_differ_by_purpose() -> None:
     v = vault()
     value = "ann@example.com"
     assert len({v.digest("email", value), v.digest("ip", value), v.digest("avatar", value)}) == 3
-    assert v.email_digest(value) != v.avatar_seed(value)
-    assert not v.email_digest(value).startswith(v.avatar_seed(value))
+    assert v.email_digest(value) != v.avatar_seed(value, 1)
+    assert not v.email_digest(value).startswith(v.avatar_seed(value, 1))
 
 
 def test_avatar_seed_is_32_hex_and_no_plain_hash_of_the_email() -> None:
-    seed = vault().avatar_seed(EMAIL)
+    seed = vault().avatar_seed(EMAIL, 1)
     assert re.fullmatch(r"[0-9a-f]{32}", seed)
     for plain in plain_hashes(EMAIL):
         assert seed not in plain
@@ -107,3 +107,10 @@ def test_rotated_token_needs_only_the_newest_key() -> None:
 def test_a_vault_needs_at_least_one_encryption_key() -> None:
     with pytest.raises(ValueError, match="encryption key"):
         Vault.from_keys([], "h")
+
+
+def test_an_author_gets_another_avatar_on_another_site() -> None:
+    # Public threads of two sites served by one installation cannot be joined by avatar.
+    v = vault()
+    assert v.avatar_seed(EMAIL, 1) != v.avatar_seed(EMAIL, 2)
+    assert v.avatar_seed(EMAIL, 2) == v.avatar_seed(EMAIL.upper(), 2)
