@@ -58,12 +58,13 @@ COMMENTS_SQL = """
 INSERT INTO comments (
   id, site_id, article_id, parent_id, root_id, depth, author_name, author_website,
   email_encrypted, email_digest, avatar, ip_encrypted, ip_digest, user_agent, referrer,
-  body, body_html, status, verdict, spam_score, spam_reasons, checked_at, honeypot_filled,
-  elapsed_ms, featured, listed, version, created_at, updated_at, edited_at)
+  body, body_digest, body_html, status, verdict, spam_score, spam_reasons, checked_at,
+  honeypot_filled, elapsed_ms, featured, listed, version, created_at, updated_at, edited_at)
 SELECT :offset + g, :site, :first_article + (g - 1) % :articles,
   reply.parent, reply.parent, CASE WHEN reply.parent IS NULL THEN 0 ELSE 1 END,
   'Reader ' || g, NULL, NULL, md5('email' || g), md5('avatar' || g), NULL, md5('ip' || g),
-  'vetted-bench', NULL, b.body, '<p>' || b.body || '</p>', s.status,
+  'vetted-bench', NULL, b.body, left(encode(sha256(convert_to(b.body, 'UTF8')), 'hex'), 32),
+  '<p>' || b.body || '</p>', s.status,
   CASE s.status WHEN 'approved' THEN 'ham' WHEN 'spam' THEN 'spam' END,
   CASE s.status WHEN 'spam' THEN 0.95 ELSE 0.1 END, '[]'::json,
   CASE WHEN s.status = 'pending' AND g % 2 = 0 THEN NULL ELSE t.at END, false, 30000, false,

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fixture
 
 from service import create_app
-from service.comments.models import Comment, Status, Verdict
+from service.comments.models import Comment, Status, Verdict, body_digest
 from service.comments.rendering import render_body
 from service.db import session_scope
 from service.extensions import sessions, vault
@@ -68,6 +68,7 @@ def comment_rows(
                 "user_agent": "vetted-bench",
                 "referrer": None,
                 "body": c.body,
+                "body_digest": body_digest(c.body),
                 "body_html": render_body(c.body),
                 "status": Status.APPROVED,
                 "verdict": Verdict.HAM,

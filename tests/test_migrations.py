@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Enum, String, inspect, text
 
 import service.models  # noqa: F401  (every model on Base.metadata)
+from service.comments.models import body_digest
 from service.db import Base, make_engine
 from service.migrations import alembic_config, downgrade, upgrade
 from tests.conftest import POSTGRES_URL, require_server
@@ -112,3 +113,49 @@ def test_each_migration_has_one_parent_chain_to_base(empty_engine: Engine) -> No
     revisions = list(scripts.walk_revisions())
     assert revisions
     assert [r.revision for r in revisions if r.down_revision is None] == ["0001_foundation"]
+
+
+def test_existing_comments_get_their_listing_and_body_digest(empty_engine: Engine) -> None:
+    """0007 lists approved comments and keeps a rejected parent of one as a placeholder; 0008
+    gives every stored body its digest, as the model would."""
+    upgrade(empty_engine, "0006_site_feedback_memory")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO sites (id, slug, name, moderation, settings, created_at)"
+                " VALUES (1, 'news', 'News', 'post', '{}', '2026-01-01 00:00:00+00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO articles (id, site_id, key, approved_count, thread_version, locked,"
+                " created_at) VALUES (1, 1, 'story', 1, 1, false, '2026-01-01 00:00:00+00:00')"
+            )
+        )
+        for comment_id, parent, status, body in (
+            (1, None, "rejected", "Taken down."),
+            (2, 1, "approved", "A reply that stays."),
+            (3, None, "spam", "Buy now."),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO comments (id, site_id, article_id, parent_id, root_id, depth,"
+                    " author_name, avatar, body, body_html, status, spam_reasons,"
+                    " honeypot_filled, featured, version, created_at, updated_at) VALUES"
+                    " (:id, 1, 1, :parent, :parent, 0, 'Ann', 'a', :body, '', :status, '[]',"
+                    " false, false, 1, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+                ),
+                {"id": comment_id, "parent": parent, "status": status, "body": body},
+            )
+    # On SQLite the comments table is rebuilt: with foreign keys enforced, that deleted reply 2.
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, listed, body_digest FROM comments ORDER BY id")).all()
+        if empty_engine.dialect.name == "sqlite":  # enforced again on the pooled connection
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert [(row.id, bool(row.listed)) for row in rows] == [(1, True), (2, True), (3, False)]
+    assert [row.body_digest for row in rows] == [
+        body_digest("Taken down."),
+        body_digest("A reply that stays."),
+        body_digest("Buy now."),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    event,
     false,
     text,
 )
@@ -77,6 +79,9 @@ class Comment(Base):
         # Spam checks that have not finished.
         Index("ix_comments_unchecked", "checked_at", "created_at"),
         Index("ix_comments_author", "site_id", "email_digest"),
+        # The same text posted again on the site (spam.rules: REPEAT_POST), found by digest:
+        # bodies are too long to index, and a scan of the site's comments grew with the site.
+        Index("ix_comments_body", "site_id", "body_digest", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +104,8 @@ class Comment(Base):
     referrer: Mapped[str | None] = mapped_column(String(2000))
 
     body: Mapped[str] = mapped_column(Text)
+    # body_digest(body), kept by the listener below whenever the body is set.
+    body_digest: Mapped[str | None] = mapped_column(String(32))
     # Rendered once when stored or edited, never on a read.
     body_html: Mapped[str] = mapped_column(Text)
 
@@ -123,3 +130,14 @@ class Comment(Base):
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it as is)
+
+
+def body_digest(body: str) -> str | None:
+    """What finds the same text posted again: the first 32 hex digits of its SHA-256."""
+    return hashlib.sha256(body.encode()).hexdigest()[:32] if body else None
+
+
+@event.listens_for(Comment.body, "set")
+def _digest_body(target: Comment, value: str, _old: object, _initiator: object) -> None:
+    """Every way a body changes (submission, edit, erasure) changes its digest with it."""
+    target.body_digest = body_digest(value)

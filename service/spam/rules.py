@@ -129,8 +129,9 @@ def repeated_across_articles(ctx: CheckContext) -> list[Signal]:
     since = comment.created_at - dt.timedelta(seconds=options.repeat_window)
     query = select(Comment.id).where(
         Comment.site_id == comment.site_id,
-        Comment.article_id != comment.article_id,
+        Comment.body_digest == comment.body_digest,  # the index; the text itself confirms
         Comment.body == comment.body,
+        Comment.article_id != comment.article_id,
         Comment.created_at >= since,
         Comment.id < comment.id,
     )
