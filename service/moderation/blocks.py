@@ -13,8 +13,8 @@ import ipaddress
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import re2
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,9 @@ from service.sites.models import Site
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PHRASE_MAX = 200
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    import re2
 
 
 @dataclass(frozen=True)
@@ -137,10 +140,17 @@ def _phrase(value: str, regex: bool) -> str:
     if regex:
         try:
             _pattern(value)
-        except re2.error as exc:
+        except _re2().error as exc:
             detail = f"This is not a valid RE2 expression: {_why(exc)}."
             raise Invalid.field("value", detail) from exc
     return value
+
+
+def _re2() -> Any:
+    """RE2, imported on the first pattern block: 1.5 MB that most web workers never need."""
+    import re2
+
+    return re2
 
 
 @functools.lru_cache(maxsize=1024)
@@ -152,13 +162,14 @@ def _pattern(value: str) -> re2._Regexp:
     process that checks a submission against the site's blocks. It has no look-around or
     back-references; those patterns are refused when the block is made.
     """
-    options = re2.Options()
+    engine = _re2()
+    options = engine.Options()
     options.case_sensitive = False
     options.log_errors = False
-    return re2.compile(value, options)
+    return engine.compile(value, options)
 
 
-def _why(error: re2.error) -> str:
+def _why(error: Exception) -> str:
     reason = error.args[0] if error.args else "unreadable"
     return reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
 
@@ -230,7 +241,7 @@ def _text_matches(value: str, regex: bool, text: str) -> bool:
     if regex:
         try:
             return _pattern(value).search(text) is not None
-        except re2.error as exc:  # stored before patterns were checked with RE2
+        except _re2().error as exc:  # stored before patterns were checked with RE2
             log.warning("A pattern block no longer compiles, so it matches nothing: %s", _why(exc))
             return False
     # Whole words, any case, any run of spaces between them: padding does not evade a phrase.
