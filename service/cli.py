@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import click
 from flask import Flask, current_app
@@ -192,6 +193,8 @@ def dev_command(host: str, port: int) -> None:
     click.echo(f"Vetted on http://{host}:{port}/ (demo article), worker pid {worker.pid}")
     # SIGTERM (kill, a process manager) stops like Ctrl+C, so the worker is stopped too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stopping, died = threading.Event(), threading.Event()
+    threading.Thread(target=_stop_without, args=(worker, stopping, died), daemon=True).start()
     try:
         # Not app.run(): Flask ignores that inside a CLI command and would return at once.
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -204,8 +207,22 @@ def dev_command(host: str, port: int) -> None:
             request_handler=PrivateRequestHandler,
         )
     finally:
+        stopping.set()
         worker.send_signal(signal.SIGTERM)
         try:
             worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
+    if died.is_set():
+        raise SystemExit(f"The worker stopped (exit {worker.returncode}); so did the server.")
+
+
+def _stop_without(
+    worker: subprocess.Popen[bytes], stopping: threading.Event, died: threading.Event
+) -> None:
+    """Stops the server (as Ctrl+C does) when its worker dies: without a worker every comment
+    would wait for its spam check, and nothing on the page would say why."""
+    worker.wait()
+    if not stopping.is_set():
+        died.set()
+        os.kill(os.getpid(), signal.SIGINT)

@@ -80,23 +80,17 @@ def stop(process: subprocess.Popen[bytes], how: str) -> None:
         process.send_signal(signal.SIGTERM)
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
-def test_vetted_dev_serves_the_demo_checks_comments_in_its_worker_and_stops_cleanly(
-    tmp_path: Path, how: str
-) -> None:
-    port = free_port()
-    instance = tmp_path / "instance"
-    database = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+def launch(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    """`vetted dev` on its own SQLite files in tmp_path, logging to tmp_path / "dev.log"."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VETTED_", "FLASK_"))}
     env.update(
-        VETTED_INSTANCE_PATH=str(instance),
-        VETTED_DATABASE_URL=database,
+        VETTED_INSTANCE_PATH=str(tmp_path / "instance"),
+        VETTED_DATABASE_URL=f"sqlite:///{tmp_path / 'dev.sqlite3'}",
         VETTED_CELERY__broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
     )
-    log = tmp_path / "dev.log"
-    with log.open("wb") as out:
+    with (tmp_path / "dev.log").open("wb") as out:
         # Its own process group, as in a terminal, so Ctrl+C reaches the server and the worker.
-        dev = subprocess.Popen(
+        return subprocess.Popen(
             [str(VETTED), "dev", "--port", str(port)],
             env=env,
             cwd=tmp_path,
@@ -104,6 +98,17 @@ def test_vetted_dev_serves_the_demo_checks_comments_in_its_worker_and_stops_clea
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
+def test_vetted_dev_serves_the_demo_checks_comments_in_its_worker_and_stops_cleanly(
+    tmp_path: Path, how: str
+) -> None:
+    port = free_port()
+    instance = tmp_path / "instance"
+    database = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+    log = tmp_path / "dev.log"
+    dev = launch(tmp_path, port)
     base = f"http://127.0.0.1:{port}"
     try:
         status, page = wait_until(lambda: fetch(base + "/")[0] and fetch(base + "/"), 60, "/")
@@ -145,3 +150,20 @@ def test_vetted_dev_serves_the_demo_checks_comments_in_its_worker_and_stops_clea
     for private in ("carol", "198.51.100.23", "127.0.0.1 -"):
         assert private not in output
     assert "Warm shutdown" in output
+
+
+def test_vetted_dev_stops_and_says_so_when_its_worker_dies(tmp_path: Path) -> None:
+    # It went on serving: every comment then waited for a check that no process would run.
+    port = free_port()
+    dev = launch(tmp_path, port)
+    log = tmp_path / "dev.log"
+    try:
+        wait_until(lambda: fetch(f"http://127.0.0.1:{port}/healthz")[0] == 200, 60, "vetted dev")
+        worker_pid = int(re.search(r"worker pid (\d+)", log.read_text()).group(1))  # type: ignore[union-attr]
+        os.kill(worker_pid, signal.SIGKILL)
+        assert dev.wait(timeout=20) != 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(dev.pid, signal.SIGKILL)
+        dev.wait()
+    assert "The worker stopped (exit -9); so did the server." in log.read_text()
