@@ -103,6 +103,10 @@ DEFAULTS: dict[str, Any] = {
     # THREAD_CACHE_MAX_AGE, which browsers and CDNs may keep a page anyway; one made through
     # this process shows at once. 0 reads the version on every request.
     "THREAD_VERSION_TTL": 1.0,
+    # A submission repeating one its author sent to the same article (and parent) this many
+    # seconds ago gets that comment back, not a copy: a double click or a retry after a lost
+    # answer. 0 stores every copy (each then held by the REPEAT_POST check).
+    "SUBMIT_RESEND_WINDOW": 600,
     # Author tokens let a reader see their own pending comment; they expire after this many
     # seconds (30 days).
     "AUTHOR_TOKEN_MAX_AGE": 30 * 24 * 3600,

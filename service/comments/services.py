@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -9,14 +10,19 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from service.comments.forms import Submission
-from service.comments.models import Comment, Status
+from service.comments.models import Comment, Status, body_digest
 from service.comments.rendering import render_body
 from service.db import utcnow
 from service.errors import Forbidden, Invalid, NotFound
 from service.events import EventType, emit
 from service.privacy.crypto import Vault
 from service.sites.models import Article, Site
-from service.sites.services import article_is_closed, get_or_create_article, touch_thread
+from service.sites.services import (
+    article_is_closed,
+    find_article,
+    get_or_create_article,
+    touch_thread,
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,37 @@ def submit_comment(
     session.flush()
     emit(session, EventType.COMMENT_CREATED, comment=comment, article=article)
     return comment
+
+
+def resent_comment(
+    session: Session,
+    vault: Vault,
+    site: Site,
+    article_key: str,
+    submission: Submission,
+    window: dt.timedelta,
+) -> Comment | None:
+    """The comment this submission repeats, if its author sent the same text to the same
+    article and parent within ``window``: a double click, or a retry after a lost answer."""
+    article = find_article(session, site, article_key)
+    if article is None or window <= dt.timedelta(0):
+        return None
+    return session.scalar(
+        select(Comment)
+        .where(
+            Comment.site_id == site.id,
+            Comment.body_digest == body_digest(submission.body),  # the index
+            Comment.body == submission.body,
+            Comment.created_at >= utcnow() - window,
+            Comment.article_id == article.id,
+            Comment.parent_id.is_(None)
+            if submission.parent_id is None
+            else Comment.parent_id == submission.parent_id,
+            Comment.email_digest == vault.email_digest(submission.email),
+        )
+        .order_by(Comment.id.desc())
+        .limit(1)
+    )
 
 
 def _parent_for_reply(session: Session, article: Article, parent_id: int | None) -> Comment | None:

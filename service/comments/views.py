@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -14,7 +15,7 @@ from service.comments.cache import PageCache, RecentHeads
 from service.comments.forms import parse_submission
 from service.comments.models import Comment, Status
 from service.comments.presenters import authors_view, public_article
-from service.comments.services import Client, comment_on_site, submit_comment
+from service.comments.services import Client, comment_on_site, resent_comment, submit_comment
 from service.comments.threads import Cursor, Sort, ThreadHead, read_thread, thread_head
 from service.errors import FieldErrors, Forbidden, Invalid, NotFound
 from service.extensions import client_address, db, engine, limiter, vault
@@ -51,9 +52,12 @@ def submit(site: str, article: str) -> Response:
         user_agent=request.headers.get("User-Agent"),
         referrer=request.headers.get("Referer"),
     )
-    comment = submit_comment(session, vault(), target, article, submission, client)
-    session.commit()
-    enqueue(CHECK_COMMENT, comment.id)
+    window = dt.timedelta(seconds=int(current_app.config["SUBMIT_RESEND_WINDOW"]))
+    comment = resent_comment(session, vault(), target, article, submission, window)
+    if comment is None:
+        comment = submit_comment(session, vault(), target, article, submission, client)
+        session.commit()
+        enqueue(CHECK_COMMENT, comment.id)
     body = {
         "id": comment.id,
         "status": comment.status.value,

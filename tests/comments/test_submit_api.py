@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
+from service.comments.services import set_status
 from service.sites.models import Site
 
 URL = "/api/v1/sites/news/articles/2018-05-28-convoy/comments"
@@ -251,7 +253,7 @@ def test_locked_article_refuses_comments_with_403(
     assert article is not None
     article.locked = True
     session.commit()
-    response = post(client)
+    response = post(client, body="A second thought.")
     assert response.status_code == 403
     assert response.content_type == "application/problem+json"
 
@@ -291,3 +293,57 @@ def _approve(session: Session, comment_id: int) -> None:
     session.expire_all()
     set_status(session, session.get_one(Comment, comment_id), Status.APPROVED)
     session.commit()
+
+
+def test_the_same_submission_sent_again_gets_the_first_comment_back(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    # A double click, or a retry after a lost answer: one comment, not a copy held as a repeat.
+    first = post(client)
+    again = post(client, email="ANN@example.com ")
+    assert again.status_code == 202
+    assert again.json["id"] == first.json["id"]
+    assert again.json["comment"] == first.json["comment"]
+    assert again.headers["Location"] == first.headers["Location"]
+    assert count(session) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"body": "Another point."},
+        {"email": "bob@example.com"},
+        {"url": "/api/v1/sites/news/articles/another-story/comments"},
+    ],
+)
+def test_another_text_author_or_article_is_another_comment(
+    client: FlaskClient, site: Site, session: Session, change: dict[str, str]
+) -> None:
+    post(client)
+    assert post(client, **change).status_code == 202
+    assert count(session) == 2
+
+
+def test_a_reply_is_not_the_top_level_comment_it_repeats(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    first = session.get_one(Comment, post(client).json["id"])
+    set_status(session, first, Status.APPROVED)
+    session.commit()
+    assert post(client, parent_id=first.id).json["id"] != first.id
+    assert count(session) == 2
+
+
+def test_a_resend_after_the_window_or_with_it_off_is_a_new_comment(
+    make_app: Any, site: Site, session: Session
+) -> None:
+    client = make_app(SUBMIT_RESEND_WINDOW=0).test_client()
+    post(client)
+    post(client)
+    assert count(session) == 2
+    stored = session.scalars(select(Comment)).all()
+    for comment in stored:
+        comment.created_at -= dt.timedelta(minutes=11)
+    session.commit()
+    post(make_app().test_client())
+    assert count(session) == 3
