@@ -244,9 +244,14 @@ def _text_matches(value: str, regex: bool, text: str) -> bool:
         except _re2().error as exc:  # stored before patterns were checked with RE2
             log.warning("A pattern block no longer compiles, so it matches nothing: %s", _why(exc))
             return False
-    # Whole words, any case, any run of spaces between them: padding does not evade a phrase.
-    phrase = r"\s+".join(re.escape(part) for part in value.split())
-    return re.search(r"(?<!\w)" + phrase + r"(?!\w)", text, re.IGNORECASE) is not None
+    return contains_phrase(text, value)
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """Whether text holds the phrase as whole words, any case, any run of spaces between them
+    (padding does not evade it): phrase blocks and the site's word lists (spam.rules)."""
+    words = r"\s+".join(re.escape(part) for part in phrase.split())
+    return bool(words) and re.search(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def author_text(name: str, website: str | None, body: str) -> str:

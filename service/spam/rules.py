@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,7 +12,13 @@ from sqlalchemy.orm import Session
 from service.comments.models import Comment
 from service.comments.rendering import count_links
 from service.comments.services import has_approved_comment
-from service.moderation.blocks import Author, author_text, email_domain, matching_blocks
+from service.moderation.blocks import (
+    Author,
+    author_text,
+    contains_phrase,
+    email_domain,
+    matching_blocks,
+)
 from service.moderation.models import BlockKind
 from service.sites.models import Site
 from service.spam.options import CheckOptions
@@ -55,7 +60,8 @@ def blocked_email(ctx: CheckContext) -> list[Signal]:
 
 def listed_words(ctx: CheckContext) -> list[Signal]:
     """Banned words mark spam; suspect words hold the comment for a moderator."""
-    text = f"{ctx.comment.author_name}\n{ctx.comment.author_website or ''}\n{ctx.comment.body}"
+    comment = ctx.comment
+    text = author_text(comment.author_name, comment.author_website, comment.body)
     signals = []
     for word in _found(ctx.site.setting("blocked_words"), text):
         signals.append(Signal(Reason.BANNED_WORD, f"Contains {word!r}.", Effect.SPAM))
@@ -66,13 +72,7 @@ def listed_words(ctx: CheckContext) -> list[Signal]:
 
 def _found(words: list[str], text: str) -> list[str]:
     """The listed words or phrases that occur in ``text`` as whole words, any case."""
-    found = []
-    for word in words:
-        # Any run of spaces between a phrase's words matches, so padding does not evade it.
-        phrase = r"\s+".join(re.escape(part) for part in word.split())
-        if phrase and re.search(r"(?<!\w)" + phrase + r"(?!\w)", text, re.IGNORECASE):
-            found.append(word.strip())
-    return found
+    return [word.strip() for word in words if contains_phrase(text, word)]
 
 
 def too_many_links(ctx: CheckContext) -> list[Signal]:
