@@ -14,10 +14,11 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from service.commands import domain_errors_as_messages
+from service.commands import ROW_ID, domain_errors_as_messages
 from service.db import session_scope, utcnow
 from service.extensions import sessions
 from service.moderation.models import Role
+from service.moderation.settings import parse_settings
 from service.moderation.tokens import create_token, list_tokens, revoke_token
 from service.privacy.cli import keys_group
 from service.request_log import PrivateRequestHandler
@@ -96,7 +97,8 @@ def site_create(
         if if_missing and slug in {s.slug for s in list_sites(session)}:
             click.echo(f"site {slug} exists")
             return
-        settings = {"allowed_origins": list(origins)} if origins else {}
+        # Checked as the settings API checks them: "notanorigin" was stored, never to match.
+        settings = parse_settings({"allowed_origins": list(origins)}).values if origins else {}
         site = create_site(session, slug, name, ModerationMode(moderation), settings)
         session.commit()
         click.echo(f"created site {site.slug} ({site.moderation} moderation)")
@@ -120,7 +122,9 @@ def token_group() -> None:
 @click.option("--site", "sites", multiple=True, required=True, help="A site slug (repeat).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="moderator")
 @click.option("--label", help="Who or what the token is for.")
-@click.option("--expires-in-days", type=int, help="Expire after this many days.")
+@click.option(
+    "--expires-in-days", type=click.IntRange(1, 36500), help="Expire after this many days."
+)
 @with_appcontext
 @domain_errors_as_messages
 def token_create(
@@ -140,9 +144,12 @@ def token_create(
 @token_group.command("list")
 @click.option("--site", help="Only tokens for this site.")
 @with_appcontext
+@domain_errors_as_messages
 def token_list(site: str | None) -> None:
     """Lists tokens (never their secrets)."""
     with session_scope(sessions()) as session:
+        if site is not None:
+            site_by_slug(session, site)  # an unknown site is an error, not an empty list
         for t in list_tokens(session, site):
             state = "revoked" if t.revoked_at else "active"
             click.echo(
@@ -151,7 +158,7 @@ def token_list(site: str | None) -> None:
 
 
 @token_group.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ROW_ID)
 @with_appcontext
 @domain_errors_as_messages
 def token_revoke(token_id: int) -> None:

@@ -8,10 +8,14 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from service.errors import VettedError
+from service.db import MAX_ID
+from service.errors import Invalid, VettedError
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# A row id as an argument: past MAX_ID no row has it, and SQLite cannot even bind it.
+ROW_ID = click.IntRange(1, MAX_ID)
 
 
 def domain_errors_as_messages(func: Callable[P, R]) -> Callable[P, R]:
@@ -21,6 +25,10 @@ def domain_errors_as_messages(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except Invalid as exc:  # its detail ("Some fields need your attention") names none
+            raise click.ClickException(
+                "; ".join(f"{error.field}: {error.detail}" for error in exc.errors)
+            ) from exc
         except VettedError as exc:
             raise click.ClickException(exc.detail) from exc
 

@@ -14,11 +14,12 @@ from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SessionInterface, SessionMixin
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter
 
 from service.db import MAX_ID
-from service.errors import UnsupportedMediaType, VettedError, problem
+from service.errors import FieldErrors, NotFound, UnsupportedMediaType, VettedError, problem
 from service.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TOKEN_API_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 TOKEN_API_HEADERS = "Authorization, Content-Type, If-Match"
 TOKEN_API_EXPOSED = "ETag, Location, Retry-After"
+NUL_DETAIL = "Must not contain the NUL character (U+0000)."
 
 
 class NoCookies(SessionInterface):
@@ -43,10 +45,18 @@ class NoCookies(SessionInterface):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:...>`` in a route is a row id: a number past MAX_ID matches no route (404)."""
+    """``<int:...>`` in a route is a row id: a number past MAX_ID is a 404, as no row has it.
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        super().__init__(map, *args, **{"max": MAX_ID, **kwargs})
+    Not the converter's ``max``: a route refused by it made Werkzeug answer 405 when the same
+    path had a route for another method (PATCH on a huge comment id: "use GET").
+    """
+
+    def to_python(self, value: str) -> Any:
+        """The id, or NotFound past MAX_ID (which SQLite and an integer column cannot bind)."""
+        number = super().to_python(value)
+        if number > MAX_ID:
+            raise WerkzeugNotFound("There is no such item.")
+        return number
 
 
 def init_app(app: Flask) -> None:
@@ -61,6 +71,7 @@ def init_app(app: Flask) -> None:
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.before_request(_refuse_overlong_streams)
+    app.before_request(_refuse_nul_in_address)
     app.register_error_handler(VettedError, _vetted_error)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
@@ -123,19 +134,63 @@ def problem_response(doc: dict[str, Any], headers: Mapping[str, str] | None = No
 def request_fields() -> dict[str, Any]:
     """The request body as a mapping, from JSON or a form; 415 for anything else."""
     mimetype = request.mimetype
+    data: dict[str, Any]
     if mimetype == "application/json" or mimetype.endswith("+json"):
         # orjson reads RFC 8259 JSON only: Python's json would take NaN, Infinity and 1e400 as
         # numbers no field can hold.
         try:
-            data = orjson.loads(request.get_data(cache=True))
-        except orjson.JSONDecodeError:
-            data = None
-        if not isinstance(data, dict):
+            parsed = orjson.loads(request.get_data(cache=True))
+        except orjson.JSONDecodeError as exc:
+            raise VettedError(
+                f"The body is not valid JSON: {exc.msg} at position {exc.pos}."
+            ) from exc
+        if not isinstance(parsed, dict):
             raise VettedError("The body must be a JSON object.")
-        return data
-    if mimetype in FORM_TYPES:
-        return request.form.to_dict()
-    raise UnsupportedMediaType("Send application/json or application/x-www-form-urlencoded.")
+        data = parsed
+    elif mimetype in FORM_TYPES:
+        data = request.form.to_dict()
+    else:
+        raise UnsupportedMediaType("Send application/json or application/x-www-form-urlencoded.")
+    _refuse_nul_in(data)
+    return data
+
+
+def _refuse_nul_in(data: dict[str, Any]) -> None:
+    """422 naming each field whose text holds U+0000.
+
+    PostgreSQL cannot store it in text (the insert failed with a 500) and no reader types it;
+    refusing it here keeps SQLite and PostgreSQL answering alike.
+    """
+    errors = FieldErrors()
+    for field in _fields_with_nul(data, ""):
+        errors.add(field, NUL_DETAIL)
+    errors.raise_if_any()
+
+
+def _fields_with_nul(value: Any, path: str) -> list[str]:
+    """The paths (``reason``, ``sites[0]``) of the strings in value that hold U+0000."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            found += [where] if "\x00" in key else _fields_with_nul(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _fields_with_nul(item, f"{path}[{index}]")
+    return found
+
+
+def _refuse_nul_in_address() -> None:
+    """404 for a path, 422 for query parameters, holding U+0000 (see _refuse_nul_in)."""
+    if "\x00" in request.path:
+        raise NotFound("There is nothing at this address.")
+    errors = FieldErrors()
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            errors.add(name, NUL_DETAIL)
+    errors.raise_if_any()
 
 
 def _refuse_overlong_streams() -> None:

@@ -151,3 +151,31 @@ def test_the_installed_vetted_command_migrates_and_creates_sites(tmp_path: Path)
     duplicate = vetted("site", "create", "demo")
     assert duplicate.returncode == 1
     assert duplicate.stderr.strip() == "Error: A site named 'demo' exists already."
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["token", "create", "--site", "news", "--expires-in-days", "99999999999"],
+        ["token", "create", "--site", "news", "--expires-in-days", "0"],  # expired on arrival
+        ["token", "revoke", "99999999999999999999999"],
+        ["webhook", "rotate", "99999999999999999999999"],
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors_not_tracebacks(
+    app: Flask, site: Site, args: list[str]
+) -> None:
+    # Found by a QA walk-through: OverflowError tracebacks, or a token that never worked.
+    result = run(app, *args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "range" in result.output
+
+
+def test_token_list_for_an_unknown_site_is_a_one_line_error(app: Flask, site: Site) -> None:
+    assert_one_line_error(run(app, "token", "list", "--site", "nosuch"), "no site 'nosuch'")
+
+
+def test_site_create_checks_origins_as_the_settings_api_does(app: Flask, session: Session) -> None:
+    result = run(app, "site", "create", "gazette", "--origin", "notanorigin")
+    assert_one_line_error(result, "allowed_origins: 'notanorigin' is not an origin")
+    assert "gazette" not in sites(session)

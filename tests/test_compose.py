@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -135,11 +139,9 @@ def test_site_model_retraining_goes_to_the_learner_and_checks_to_the_workers(
     assert services["worker"]["command"][-2:] == ["--queues", "vetted"]
 
 
-def test_the_web_command_logs_requests_without_query_string_or_client_address(
-    config: dict[str, Any], tmp_path: Path
-) -> None:
-    """The compose file's own gunicorn command, run here: an email searched for in the review
-    API's query string, and the reader's address, stay out of its log."""
+@contextmanager
+def compose_web(config: dict[str, Any], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The compose file's own gunicorn command, run here on SQLite: (its address, its log)."""
     port = free_port()
     command = config["services"]["web"]["command"]
     command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
@@ -153,18 +155,66 @@ def test_the_web_command_logs_requests_without_query_string_or_client_address(
         PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
     )
     log = tmp_path / "web.log"
-    searched = "/api/v1/moderation/comments?author=carol%40example.org&ip=198.51.100.23"
     with log.open("wb") as out:
         web = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: fetch(f"http://127.0.0.1:{port}/healthz")[0] == 200, 30, "gunicorn")
-        assert fetch(f"http://127.0.0.1:{port}{searched}")[0] == 401
-        wait_until(lambda: "/api/v1/moderation/comments" in log.read_text(), 10, "its log line")
+        address = f"127.0.0.1:{port}"
+        wait_until(lambda: fetch(f"http://{address}/healthz")[0] == 200, 30, "gunicorn")
+        yield address, log
     finally:
         web.terminate()
         web.wait(timeout=20)
-    lines = [line for line in log.read_text().splitlines() if "/api/v1/moderation/" in line]
-    assert len(lines) == 1 and '"GET /api/v1/moderation/comments HTTP/1.1" 401' in lines[0]
+
+
+def raw_request(address: str, request: bytes) -> tuple[int, str, str]:
+    """Sends request bytes as they are: (status, content type, body)."""
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers.get("Content-Type", ""), body.decode()
+
+
+def test_the_web_command_logs_requests_without_query_string_or_client_address(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    """An email searched for in the review API's query string, and the reader's address, stay
+    out of the log; a path cannot write a line of its own."""
+    searched = "/api/v1/moderation/comments?author=carol%40example.org&ip=198.51.100.23"
+    forged = "/x%0A" + quote('[29/Nov/2026:16:31:05 +0000] "GET /forged HTTP/1.1" 200')
+    with compose_web(config, tmp_path) as (address, log):
+        assert fetch(f"http://{address}{searched}")[0] == 401
+        assert fetch(f"http://{address}{forged}")[0] == 404
+        wait_until(lambda: "/forged" in log.read_text(), 10, "its log lines")
+    lines = log.read_text().splitlines()
+    [review] = [line for line in lines if "/api/v1/moderation/" in line]
+    assert '"GET /api/v1/moderation/comments HTTP/1.1" 401' in review
+    assert review.startswith("[") and not review.startswith("[[")
     for private in ("carol", "198.51.100.23", "127.0.0.1"):
-        assert private not in lines[0]
+        assert private not in review
+    [escaped] = [line for line in lines if "/forged" in line]
+    assert "/x\\x0a[29/Nov" in escaped
     assert "python:service.gunicorn_conf" in (ROOT / "Dockerfile").read_text()
+
+
+def test_requests_gunicorn_refuses_get_problem_details_and_no_address_in_its_log(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    # Before the app sees them: gunicorn's own HTML pages, and a warning naming the client.
+    too_long = b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    big_header = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n"
+    with compose_web(config, tmp_path) as (address, log):
+        answers = [raw_request(address, too_long), raw_request(address, big_header)]
+        wait_until(lambda: log.read_text().count("Invalid request") >= 2, 10, "its warnings")
+    for (status, content_type, body), expected in zip(answers, (414, 431), strict=True):
+        assert (status, content_type) == (expected, "application/problem+json")
+        doc = json.loads(body)
+        assert doc["status"] == expected and doc["errors"] == [] and doc["detail"]
+    warnings = [line for line in log.read_text().splitlines() if "Invalid request" in line]
+    assert len(warnings) == 2
+    assert not any("127.0.0.1" in line for line in warnings)

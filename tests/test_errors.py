@@ -124,3 +124,20 @@ def test_rate_limited_submission_is_a_429_problem_with_retry_after(
         doc["detail"]
         == f"Too many comments from your address. Try again in {doc['retry_after']} seconds."
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/moderation/comments/{id}"),
+        ("PATCH", "/api/v1/moderation/comments/{id}"),
+        ("DELETE", "/api/v1/sites/news/webhooks/{id}"),
+        ("GET", "/api/v1/sites/news/comments/{id}"),
+    ],
+)
+def test_an_id_past_any_row_is_a_404_whatever_the_method(
+    client: Any, site: Site, method: str, path: str
+) -> None:
+    # PATCH and DELETE were a 405 "use GET" where the same path has a GET route.
+    response = client.open(path.format(id=10**26), method=method, json={})
+    assert_problem(response, 404)

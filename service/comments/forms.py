@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ NAME_MAX = 100
 BODY_MAX = 10_000
 WEBSITE_MAX = 500
 EMAIL_MAX = 254
+# Whole numbers as a form sends them; at most 30 digits, so int() stays cheap.
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
+# Something like an address in a name ("ann@example.com"); "@ann" or "Ann @ home" is a name.
+_EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ def parse_submission(data: Mapping[str, Any], check_deliverability: bool = False
     article_url = collect("article_url", _optional_url)
     article_title = collect("article_title", _article_title)
     elapsed_ms = collect("elapsed_ms", _elapsed_ms)
+    honeypot = collect("honeypot", _text)
     if errors:
         raise Invalid(errors, "Some fields need your attention.")
     return Submission(
@@ -67,7 +73,7 @@ def parse_submission(data: Mapping[str, Any], check_deliverability: bool = False
         parent_id=parent_id,
         article_url=article_url,
         article_title=article_title,
-        honeypot_filled=bool(_text(data.get("honeypot"))),
+        honeypot_filled=bool(honeypot),
         elapsed_ms=elapsed_ms,
     )
 
@@ -77,11 +83,21 @@ class _FieldProblem(ValueError):
 
 
 def _text(value: Any) -> str:
+    # Numbers too are refused: 2**70 sent as a name was stored as "1.1805916207174113e+21".
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if not isinstance(value, str):
         raise _FieldProblem("Must be text.")
-    return str(value).strip()
+    return value.strip()
+
+
+def _whole_number(value: Any) -> int:
+    """An int from JSON, or ASCII digits from a form; no fraction, boolean or other digits."""
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"not a whole number: {value!r}")
 
 
 # Characters that make a name read as another: the bidirectional embeddings, overrides and
@@ -100,6 +116,8 @@ def _name(value: Any) -> str:
         raise _FieldProblem(f"Names are at most {NAME_MAX} characters.")
     if any(unicodedata.category(ch) == "Cc" or ch in _DISGUISING for ch in name):
         raise _FieldProblem("Names cannot contain control or invisible formatting characters.")
+    if _EMAIL_LIKE.search(name):  # names are published; emails never are
+        raise _FieldProblem("Please enter your name, not an email address: names are published.")
     return name
 
 
@@ -159,10 +177,10 @@ def _parent_id(value: Any) -> int | None:
     if value in (None, ""):
         return None
     try:
-        parent_id = int(value)
-    except (TypeError, ValueError, OverflowError) as exc:
+        parent_id = _whole_number(value)
+    except ValueError as exc:
         raise _FieldProblem("Must be the id of the comment you reply to.") from exc
-    if not 0 < parent_id <= MAX_ID or isinstance(value, bool):
+    if not 0 < parent_id <= MAX_ID:
         raise _FieldProblem("Must be the id of the comment you reply to.")
     return parent_id
 
@@ -178,6 +196,6 @@ def _elapsed_ms(value: Any) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return max(0, min(int(value), 2**31 - 1))
-    except (TypeError, ValueError, OverflowError) as exc:
+        return max(0, min(_whole_number(value), 2**31 - 1))
+    except ValueError as exc:
         raise _FieldProblem("Must be a whole number of milliseconds.") from exc

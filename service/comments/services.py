@@ -19,8 +19,8 @@ from service.privacy.crypto import Vault
 from service.sites.models import Article, Site
 from service.sites.services import (
     article_is_closed,
-    find_article,
     get_or_create_article,
+    lock_article,
     touch_thread,
 )
 
@@ -55,9 +55,37 @@ def submit_comment(
     client: Client,
 ) -> Comment:
     """Stores a new pending comment; the spam check is queued by the caller after commit."""
+    comment, _ = submit_unless_resent(
+        session, vault, site, article_key, submission, client, dt.timedelta(0)
+    )
+    return comment
+
+
+def submit_unless_resent(
+    session: Session,
+    vault: Vault,
+    site: Site,
+    article_key: str,
+    submission: Submission,
+    client: Client,
+    resend_window: dt.timedelta,
+) -> tuple[Comment, bool]:
+    """(the comment, True) newly stored and pending, or (the earlier one, False) when its
+    author sent the same text to the same article and parent within resend_window: a double
+    click, or a retry after a lost answer. The caller queues the spam check of a new one.
+
+    A double click sends both requests at once, and each found no earlier comment and stored
+    its own: so the check runs with the article locked (lock_article), where the second
+    waits for the first to commit and then finds its comment.
+    """
     article = get_or_create_article(
         session, site, article_key, submission.article_url, submission.article_title
     )
+    if resend_window > dt.timedelta(0):
+        lock_article(session, article)
+        earlier = _earlier_copy(session, vault, article, submission, resend_window)
+        if earlier is not None:
+            return earlier, False
     if article_is_closed(site, article):
         raise Forbidden("Comments are closed on this article.")
     for check in _submission_checks:
@@ -87,26 +115,22 @@ def submit_comment(
     session.add(comment)
     session.flush()
     emit(session, EventType.COMMENT_CREATED, comment=comment, article=article)
-    return comment
+    return comment, True
 
 
-def resent_comment(
+def _earlier_copy(
     session: Session,
     vault: Vault,
-    site: Site,
-    article_key: str,
+    article: Article,
     submission: Submission,
     window: dt.timedelta,
 ) -> Comment | None:
-    """The comment this submission repeats, if its author sent the same text to the same
-    article and parent within ``window``: a double click, or a retry after a lost answer."""
-    article = find_article(session, site, article_key)
-    if article is None or window <= dt.timedelta(0):
-        return None
+    """The first comment of the submission's author with its text, article and parent, sent
+    within window."""
     return session.scalar(
         select(Comment)
         .where(
-            Comment.site_id == site.id,
+            Comment.site_id == article.site_id,
             Comment.body_digest == body_digest(submission.body),  # the index
             Comment.body == submission.body,
             Comment.created_at >= utcnow() - window,
@@ -116,7 +140,7 @@ def resent_comment(
             else Comment.parent_id == submission.parent_id,
             Comment.email_digest == vault.email_digest(submission.email),
         )
-        .order_by(Comment.id.desc())
+        .order_by(Comment.id)
         .limit(1)
     )
 

@@ -15,12 +15,12 @@ from service.comments.cache import PageCache, RecentHeads
 from service.comments.forms import parse_submission
 from service.comments.models import Comment, Status
 from service.comments.presenters import authors_view, public_article
-from service.comments.services import Client, comment_on_site, resent_comment, submit_comment
+from service.comments.services import Client, comment_on_site, submit_unless_resent
 from service.comments.threads import Cursor, Sort, ThreadHead, read_thread, thread_head
 from service.errors import FieldErrors, Forbidden, Invalid, NotFound
 from service.extensions import client_address, db, engine, limiter, vault
 from service.sites.models import Article, Site
-from service.sites.services import setting_of, site_by_slug
+from service.sites.services import check_article_key, setting_of, site_by_slug
 from service.tasks import CHECK_COMMENT, enqueue
 from service.web import json_response, request_fields
 
@@ -32,8 +32,10 @@ def _submit_limit() -> str:
 
 
 def _submitter_key() -> str:
-    # Per site and address: one busy site cannot use up a reader's allowance on another.
-    return f"{(request.view_args or {}).get('site')}:{client_address()}"
+    # Per site and address: one busy site cannot use up a reader's allowance on another. The
+    # address as its keyed digest: the limiter's store (Redis) keeps its keys for a day.
+    address = vault().address_digest(client_address())
+    return f"{(request.view_args or {}).get('site')}:{address}"
 
 
 @bp.post("/articles/<path:article>/comments")
@@ -53,10 +55,11 @@ def submit(site: str, article: str) -> Response:
         referrer=request.headers.get("Referer"),
     )
     window = dt.timedelta(seconds=int(current_app.config["SUBMIT_RESEND_WINDOW"]))
-    comment = resent_comment(session, vault(), target, article, submission, window)
-    if comment is None:
-        comment = submit_comment(session, vault(), target, article, submission, client)
-        session.commit()
+    comment, stored = submit_unless_resent(
+        session, vault(), target, article, submission, client, window
+    )
+    session.commit()
+    if stored:
         enqueue(CHECK_COMMENT, comment.id)
     body = {
         "id": comment.id,
@@ -77,6 +80,7 @@ def thread(site: str, article: str) -> Response:
     head = _current_head(site, article)
     g.site_settings = head.settings
     if head.article_id is None:
+        check_article_key(article)  # the key a submission would be refused for, refused here
         return _empty_thread(article)
     depth = int(head.setting("thread_depth"))
     etag = _thread_etag(head, depth, request.query_string)

@@ -12,6 +12,7 @@ import functools
 import ipaddress
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,10 @@ class BlockMatch:
     block_id: int
     kind: BlockKind
     detail: str
+
+
+# The widest network an IP block may name, by IP version: a typo such as 0.0.0.0/0 blocked all.
+_WIDEST_PREFIX = {4: 8, 6: 16}
 
 
 def create_block(
@@ -131,6 +136,10 @@ def _network(value: str) -> str:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError as exc:
         raise Invalid.field("value", "Enter an IP address or a CIDR network.") from exc
+    if network.prefixlen < _WIDEST_PREFIX[network.version]:
+        widest = _WIDEST_PREFIX[network.version]
+        detail = f"A network wider than /{widest} would block most readers (0.0.0.0/0: all)."
+        raise Invalid.field("value", detail)
     return str(network)
 
 
@@ -139,10 +148,12 @@ def _phrase(value: str, regex: bool) -> str:
         raise Invalid.field("value", f"Phrases and patterns are at most {PHRASE_MAX} characters.")
     if regex:
         try:
-            _pattern(value)
+            pattern = _pattern(value)
         except _re2().error as exc:
             detail = f"This is not a valid RE2 expression: {_why(exc)}."
             raise Invalid.field("value", detail) from exc
+        if pattern.search("") is not None:
+            raise Invalid.field("value", "This pattern matches empty text, so every comment.")
     return value
 
 
@@ -248,10 +259,20 @@ def _text_matches(value: str, regex: bool, text: str) -> bool:
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
-    """Whether text holds the phrase as whole words, any case, any run of spaces between them
-    (padding does not evade it): phrase blocks and the site's word lists (spam.rules)."""
-    words = r"\s+".join(re.escape(part) for part in phrase.split())
-    return bool(words) and re.search(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE) is not None
+    """Whether text holds the phrase as whole words, any case, any run of spaces between them:
+    phrase blocks and the site's word lists (spam.rules). Both are compared as comparable()
+    makes them, so that padding, fullwidth letters or a zero-width space do not evade it."""
+    words = r"\s+".join(re.escape(part) for part in comparable(phrase).split())
+    found = re.search(rf"(?<!\w){words}(?!\w)", comparable(text), re.IGNORECASE)
+    return bool(words) and found is not None
+
+
+@functools.lru_cache(maxsize=256)
+def comparable(text: str) -> str:
+    """text in NFKC form (fullwidth "casino" is "casino") without its invisible format characters
+    (zero-width spaces, soft hyphens): what a reader sees, as a word list must match it."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
 
 
 def author_text(name: str, website: str | None, body: str) -> str:

@@ -177,14 +177,14 @@ def parse_bulk(data: Mapping[str, Any], most: int) -> tuple[Action, list[BulkIte
     raw = data.get("ids")
     if not isinstance(raw, list) or not raw:
         raise Invalid.field("ids", "Send a list of comment ids (or {id, version} objects).")
-    if len(raw) > most:
-        raise Invalid.field("ids", f"At most {most} comments at once ({len(raw)} sent).")
     items: dict[int, BulkItem] = {}
-    for index, entry in enumerate(raw):
+    for index, entry in enumerate(raw):  # at most some thousands: the body is 64 KiB at most
         item = _bulk_item(entry)
         if item is None:
             raise Invalid.field(f"ids[{index}]", "Use a comment id or {id, version}.")
         items.setdefault(item.id, item)
+    if len(items) > most:  # repeated ids count once
+        raise Invalid.field("ids", f"At most {most} comments at once ({len(items)} sent).")
     return action, list(items.values()), reason
 
 
@@ -257,6 +257,8 @@ def parse_block(data: Mapping[str, Any]) -> BlockSpec:
         errors.add("comment_id", "Use the id of a comment.")
     elif comment_id is not None and kind not in (BlockKind.EMAIL, BlockKind.IP):
         errors.add("comment_id", "Only email and ip blocks can be made from a comment.")
+    elif comment_id is not None and data.get("value") is not None:
+        errors.add("value", "Give a value or a comment_id, not both.")
     value = data.get("value")
     if value is not None and not isinstance(value, str):
         errors.add("value", "Must be text.")
@@ -288,12 +290,17 @@ def _text_field(data: Mapping[str, Any], name: str, most: int) -> str | None:
 
 
 def _expiry(data: Mapping[str, Any]) -> dt.datetime | None:
-    """An expiry given as ``expires_at`` (ISO 8601) or ``expires_in_days``."""
+    """An expiry given as ``expires_at`` (ISO 8601, in the future) or ``expires_in_days``."""
     if data.get("expires_at") is not None:
+        if data.get("expires_in_days") is not None:
+            raise Invalid.field("expires_in_days", "Give expires_at or expires_in_days, not both.")
         try:
-            return timestamp(data["expires_at"])
+            expires = timestamp(data["expires_at"])
         except ValueError as exc:
             raise Invalid.field("expires_at", str(exc)) from exc
+        if expires <= dt.datetime.now(dt.UTC):
+            raise Invalid.field("expires_at", "Must be in the future: it would never apply.")
+        return expires
     days = data.get("expires_in_days")
     if days is None:
         return None

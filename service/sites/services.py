@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -97,19 +97,25 @@ def find_article(session: Session, site: Site, key: str) -> Article | None:
     return session.scalar(select(Article).where(Article.site_id == site.id, Article.key == key))
 
 
+def check_article_key(key: str) -> None:
+    """Invalid unless key can name an article (ARTICLE_KEY)."""
+    if not ARTICLE_KEY.match(key):
+        raise Invalid.field("article", "Article keys are 1-200 letters, digits and ._~/-")
+
+
 def get_or_create_article(
     session: Session, site: Site, key: str, url: str | None = None, title: str | None = None
 ) -> Article:
     """The article with this key, created on first use; fills in url and title once known."""
-    if not ARTICLE_KEY.match(key):
-        raise Invalid.field("article", "Article keys are 1-200 letters, digits and ._~/-")
+    check_article_key(key)
     article = find_article(session, site, key)
     if article is None:
-        article = Article(site_id=site.id, key=key, url=url, title=title)
-        session.add(article)
         try:
+            # Added inside the savepoint, so that its rollback takes the loser's insert away
+            # too: added before it, the article stayed pending and the re-read flushed it again.
             with session.begin_nested():
-                session.flush()
+                article = Article(site_id=site.id, key=key, url=url, title=title)
+                session.add(article)
         except IntegrityError:
             # Another request created it between our read and our insert.
             article = find_article(session, site, key)
@@ -119,6 +125,21 @@ def get_or_create_article(
     if title and not article.title:
         article.title = title
     return article
+
+
+def lock_article(session: Session, article: Article) -> None:
+    """Holds the article's row until the transaction ends: another transaction that locks it
+    waits for this one to commit, then reads what it wrote.
+
+    An UPDATE that changes nothing, not SELECT ... FOR UPDATE, which SQLite lacks: there it
+    takes the database's write lock, which serializes the same way.
+    """
+    session.execute(
+        update(Article)
+        .where(Article.id == article.id)
+        .values(thread_version=Article.thread_version)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def article_is_closed(site: Site, article: Article, now: dt.datetime | None = None) -> bool:

@@ -25,7 +25,7 @@ from service.spam.options import model_path
 
 T = TypeVar("T")
 
-# The labelled data beside the repository (see its README for the traps in it).
+# The labelled data beside the repository (its README, in the folder above, lists the traps in it).
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "youtube-spam"
 # What `evaluate` prints, in this order.
 METRICS = (
@@ -54,8 +54,9 @@ def spam_group() -> None:
     "--data",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=DEFAULT_DATA,
+    envvar="VETTED_SPAM_DATA",
     show_default=True,
-    help="A folder of labelled CSVs (CONTENT, CLASS), one per source.",
+    help="A folder of labelled CSVs (CONTENT, CLASS), one per source [env: VETTED_SPAM_DATA].",
 )
 @click.option(
     "--out",
@@ -77,12 +78,15 @@ def train_command(data: Path, out: Path | None) -> None:
         "spam_threshold": metadata["spam_threshold"],
         "unsure_threshold": metadata["unsure_threshold"],
         "held_out_f1": [round(r["base"]["f1"], 4) for r in metadata["leave_one_video_out"]],
+        "training_seconds": metadata["training_seconds"],
     }
     click.echo(json.dumps(summary))
 
 
 @spam_group.command("evaluate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--site", help="Score with this site's adapted model and thresholds.")
 @with_appcontext
 def evaluate_command(files: tuple[Path, ...], site: str | None) -> None:

@@ -299,5 +299,17 @@ def _train_base_model(
     (out_dir / "base.npz").write_bytes(model.to_bytes())
     metadata["model_sha256"] = _sha256(out_dir / "base.npz")
     metadata["model_bytes"] = (out_dir / "base.npz").stat().st_size
-    (out_dir / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    # Timings differ from run to run: kept out of the file, so that training again on the
+    # same data leaves both files as they were.
+    lasting = json.dumps(_without_timings(metadata), indent=2, sort_keys=True)
+    (out_dir / "metadata.json").write_text(lasting + "\n")
     return metadata
+
+
+def _without_timings(value: Any) -> Any:
+    """value with every ``*seconds*`` member left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if "seconds" not in k}
+    if isinstance(value, list):
+        return [_without_timings(item) for item in value]
+    return value

@@ -91,6 +91,10 @@ def normalize_text(raw: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+# Python's csv refuses a field over 128 KiB; a comment export may hold a longer one.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+
+
 def _parse_label(value: str, where: str) -> bool:
     """Reads a CLASS cell: 1 is spam, 0 is legitimate."""
     cleaned = value.strip().lower()
@@ -102,24 +106,39 @@ def _parse_label(value: str, where: str) -> bool:
 
 
 def _read_file(path: Path, seen_ids: set[tuple[str, str]]) -> list[LabelledText]:
-    """Reads one CSV, skipping rows whose COMMENT_ID the same file already gave."""
+    """Reads one CSV, skipping rows whose COMMENT_ID the same file already gave; a file that
+    is not UTF-8 CSV with CONTENT and CLASS is a ValueError naming it (and the line)."""
+    try:
+        # utf-8-sig drops a BOM before the header, which would otherwise rename the first column.
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return _read_records(path, csv.DictReader(handle), seen_ids)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not readable as CSV ({exc})") from exc
+
+
+def _read_records(
+    path: Path, reader: csv.DictReader[str], seen_ids: set[tuple[str, str]]
+) -> list[LabelledText]:
+    if reader.fieldnames is None:
+        raise ValueError(f"{path}: the file is empty; it needs CONTENT and CLASS columns")
+    columns = {name.strip().upper(): name for name in reader.fieldnames}
+    if "CONTENT" not in columns or "CLASS" not in columns:
+        raise ValueError(f"{path}: needs CONTENT and CLASS columns, has {reader.fieldnames}")
+    id_column = columns.get("COMMENT_ID")
     rows: list[LabelledText] = []
-    # utf-8-sig drops a BOM before the header, which would otherwise rename the first column.
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = {name.strip().upper(): name for name in reader.fieldnames or []}
-        if "CONTENT" not in columns or "CLASS" not in columns:
-            raise ValueError(f"{path}: needs CONTENT and CLASS columns, has {reader.fieldnames}")
-        id_column = columns.get("COMMENT_ID")
-        for line_no, record in enumerate(reader, start=2):
-            comment_id = (record.get(id_column) or None) if id_column else None
-            if comment_id is not None:
-                if (path.stem, comment_id) in seen_ids:
-                    continue
-                seen_ids.add((path.stem, comment_id))
-            label = _parse_label(record[columns["CLASS"]] or "", f"{path}:{line_no}")
-            text = normalize_text(record[columns["CONTENT"]] or "")
-            rows.append(LabelledText(text, label, path.stem, comment_id))
+    line_no = reader.line_num + 1  # where the next record starts; a quoted one spans lines
+    for record in reader:
+        where, line_no = f"{path}:{line_no}", reader.line_num + 1
+        comment_id = (record.get(id_column) or None) if id_column else None
+        if comment_id is not None:
+            if (path.stem, comment_id) in seen_ids:
+                continue
+            seen_ids.add((path.stem, comment_id))
+        label = _parse_label(record[columns["CLASS"]] or "", where)
+        text = normalize_text(record[columns["CONTENT"]] or "")
+        rows.append(LabelledText(text, label, path.stem, comment_id))
     return rows
 
 
@@ -127,8 +146,11 @@ def load_rows(paths: Iterable[Path]) -> list[LabelledText]:
     """Reads labelled comments from CSV files with CONTENT and CLASS columns, in path order."""
     seen_ids: set[tuple[str, str]] = set()
     rows: list[LabelledText] = []
-    for path in paths:
-        rows.extend(_read_file(Path(path), seen_ids))
+    files = [Path(path) for path in paths]
+    for path in files:
+        rows.extend(_read_file(path, seen_ids))
+    if not rows:
+        raise ValueError(f"no labelled rows in {', '.join(map(str, files))}")
     return rows
 
 

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from service.commands import domain_errors_as_messages
+from service.commands import ROW_ID, domain_errors_as_messages
 from service.db import session_scope, utcnow
 from service.events import EventType
 from service.extensions import sessions, vault
@@ -74,7 +74,7 @@ def webhook_list(site: str) -> None:
 
 
 @webhook_group.command("rotate")
-@click.argument("endpoint_id", type=int)
+@click.argument("endpoint_id", type=ROW_ID)
 @click.option(
     "--grace-hours", type=float, help="Hours the old secret keeps signing (default: setting)."
 )
@@ -94,7 +94,7 @@ def webhook_rotate(endpoint_id: int, grace_hours: float | None) -> None:
 
 
 @webhook_group.command("disable")
-@click.argument("endpoint_id", type=int)
+@click.argument("endpoint_id", type=ROW_ID)
 @with_appcontext
 @domain_errors_as_messages
 def webhook_disable(endpoint_id: int) -> None:
@@ -104,7 +104,7 @@ def webhook_disable(endpoint_id: int) -> None:
 
 
 @webhook_group.command("enable")
-@click.argument("endpoint_id", type=int)
+@click.argument("endpoint_id", type=ROW_ID)
 @with_appcontext
 @domain_errors_as_messages
 def webhook_enable(endpoint_id: int) -> None:
@@ -121,7 +121,7 @@ def _set_enabled(endpoint_id: int, enabled: bool) -> None:
 
 
 @webhook_group.command("delete")
-@click.argument("endpoint_id", type=int)
+@click.argument("endpoint_id", type=ROW_ID)
 @with_appcontext
 @domain_errors_as_messages
 def webhook_delete(endpoint_id: int) -> None:
@@ -133,7 +133,7 @@ def webhook_delete(endpoint_id: int) -> None:
 
 
 @webhook_group.command("ping")
-@click.argument("endpoint_id", type=int)
+@click.argument("endpoint_id", type=ROW_ID)
 @with_appcontext
 @domain_errors_as_messages
 def webhook_ping(endpoint_id: int) -> None:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
 from service.comments.services import set_status
 from service.sites.models import Site
+from tests.conftest import REDIS_URL, require_server
 
 URL = "/api/v1/sites/news/articles/2018-05-28-convoy/comments"
 VALID = {"name": "Ann Reader", "email": "ann@example.com", "body": "A fair report."}
@@ -83,6 +88,9 @@ def test_article_is_created_on_first_comment_with_host_metadata(
         ({"name": "Ann\u202eoc.liamg"}, "name"),
         ({"name": "Ann\u200b"}, "name"),
         ({"name": "Ann\x7f"}, "name"),
+        # Names are published: an email typed as one would be too.
+        ({"name": "carol.reader@example.org"}, "name"),
+        ({"name": "Carol (carol@example.org)"}, "name"),
     ],
 )
 def test_invalid_field_gets_422_with_an_error_for_that_field(
@@ -104,7 +112,7 @@ def test_every_invalid_field_is_reported_at_once(client: FlaskClient, site: Site
 
 
 @pytest.mark.parametrize(
-    "name", ["Zoë Ångström", "\u0645\u0647\u200c\u0633\u0627", "Ann 👩\u200d💻"]
+    "name", ["Zoë Ångström", "\u0645\u0647\u200c\u0633\u0627", "Ann 👩\u200d💻", "@ann_reads"]
 )
 def test_names_in_any_script_are_accepted(client: FlaskClient, site: Site, name: str) -> None:
     # Zero-width (non-)joiners are letters' glue in Persian and in emoji, not a disguise.
@@ -280,6 +288,28 @@ def test_rate_limit_gives_429_with_retry_after_in_problem_shape(make_app: Any, s
     assert response.json["status"] == 429
 
 
+def test_processes_share_the_rate_limit_in_redis_keyed_by_no_readable_address(
+    make_app: Any, site: Site
+) -> None:
+    require_server("Redis", "127.0.0.1", 6379)
+    storage = f"{REDIS_URL}/12"
+    redis = Redis.from_url(storage)
+    redis.flushdb()
+    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_SUBMIT": "2 per minute"}
+    web = [make_app(RATELIMIT_STORAGE_URI=storage, **settings) for _ in range(2)]
+    reader = {"REMOTE_ADDR": "198.51.100.23"}
+    sent = [
+        web[i % 2]
+        .test_client()
+        .post(URL, json={**VALID, "body": f"Point {i}."}, environ_base=reader)
+        for i in range(3)
+    ]
+    assert [r.status_code for r in sent] == [202, 202, 429]
+    keys = [key.decode() for key in redis.keys("*")]
+    assert keys and not any("198.51.100.23" in key for key in keys)
+    redis.flushdb()
+
+
 def test_invalid_submissions_do_not_use_up_the_rate_limit(make_app: Any, site: Site) -> None:
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="1 per minute")
     client = app.test_client()
@@ -347,3 +377,114 @@ def test_a_resend_after_the_window_or_with_it_off_is_a_new_comment(
     session.commit()
     post(make_app().test_client())
     assert count(session) == 3
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        # Found by an adversarial run on PostgreSQL, each a 500: a honeypot that is not text ...
+        ({"honeypot": True}, "honeypot"),
+        ({"honeypot": {"a": 1}}, "honeypot"),
+        # ... and numbers taken as text or as whole numbers when they are neither.
+        ({"name": 2**70}, "name"),
+        ({"body": 1.5}, "body"),
+        ({"elapsed_ms": True}, "elapsed_ms"),
+        ({"elapsed_ms": 1.5}, "elapsed_ms"),
+        ({"elapsed_ms": "\uff11\uff12"}, "elapsed_ms"),  # fullwidth "12"
+        ({"parent_id": 1.5}, "parent_id"),
+        ({"parent_id": True}, "parent_id"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_a_422_for_that_field(
+    client: FlaskClient, site: Site, session: Session, fields: dict[str, Any], field: str
+) -> None:
+    response = post(client, **fields)
+    assert response.status_code == 422
+    assert field in field_errors(response)
+    assert count(session) == 0
+
+
+def test_whole_numbers_come_as_json_numbers_or_form_digits(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    assert post(client, elapsed_ms=4200).status_code == 202
+    response = client.post(URL, data={**VALID, "body": "Another.", "elapsed_ms": " 3100 "})
+    assert response.status_code == 202
+    session.expire_all()
+    assert sorted(c.elapsed_ms for c in session.scalars(select(Comment))) == [3100, 4200]
+
+
+@pytest.mark.parametrize("kind", ["json", "form"])
+def test_a_nul_character_in_a_field_is_a_422_on_every_database(
+    client: FlaskClient, site: Site, session: Session, kind: str
+) -> None:
+    # PostgreSQL cannot store U+0000 in text: the insert raised, a 500.
+    fields = {**VALID, "body": "hello\x00world", "article_title": "A\x00B"}
+    sent = client.post(URL, json=fields) if kind == "json" else client.post(URL, data=fields)
+    assert sent.status_code == 422
+    assert set(field_errors(sent)) == {"body", "article_title"}
+    assert count(session) == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sites/news/articles/x%00/comments",
+        "/api/v1/sites/%00/articles/a1/comments",
+        "/api/v1/sites/news/comments/1%00",
+    ],
+)
+def test_a_nul_character_in_the_path_is_a_404(client: FlaskClient, site: Site, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+
+
+def test_a_thread_read_with_a_key_no_article_can_have_is_a_422(
+    client: FlaskClient, site: Site
+) -> None:
+    # As a submission to it would be: an empty thread hid the page's wrong key until a reader
+    # tried to comment.
+    response = client.get(f"/api/v1/sites/news/articles/{'a' * 201}/comments")
+    assert response.status_code == 422
+    assert "article" in field_errors(response)
+
+
+def test_a_json_syntax_error_says_so(client: FlaskClient, site: Site) -> None:
+    response = client.post(URL, data=b'{"name": ', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["detail"].startswith("The body is not valid JSON")
+
+
+def _at_once(count: int, send: Any) -> list[Any]:
+    """send(i) from count threads released together, as a double click or a busy article."""
+    start = threading.Barrier(count)
+
+    def run(index: int) -> Any:
+        start.wait()
+        return send(index)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_first_comments_sent_together_to_a_new_article_are_all_stored(
+    app: Flask, site: Site, session: Session
+) -> None:
+    # Each request found no article and inserted it; the losers' retry re-read on a session
+    # whose failed insert was still pending: one 500 and a lost comment, on PostgreSQL.
+    responses = _at_once(
+        8, lambda i: app.test_client().post(URL, json={**VALID, "email": f"r{i}@example.com"})
+    )
+    assert [r.status_code for r in responses] == [202] * 8
+    assert count(session) == 8
+
+
+def test_the_same_submission_sent_twice_at_once_stores_one_comment(
+    app: Flask, site: Site, session: Session
+) -> None:
+    post(app.test_client(), url=URL, body="An earlier comment creates the article.")
+    responses = _at_once(6, lambda _: post(app.test_client()))
+    assert [r.status_code for r in responses] == [202] * 6
+    assert len({r.json["id"] for r in responses}) == 1
+    assert count(session) == 2

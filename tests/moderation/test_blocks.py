@@ -282,6 +282,24 @@ def test_a_block_names_every_bad_field_at_once(
         ({"kind": "email", "comment_id": 999}, None),
         ({"kind": "word", "value": "x", "expires_in_days": 0}, "expires_in_days"),
         ({"kind": "word", "value": "x", "expires_at": "soon"}, "expires_at"),
+        # Found by a QA walk-through, each stored: expired on arrival, two answers where one
+        # was silently ignored, and blocks of every reader.
+        ({"kind": "word", "value": "x", "expires_at": "2000-01-01T00:00:00Z"}, "expires_at"),
+        (
+            {
+                "kind": "word",
+                "value": "x",
+                "expires_at": "2099-01-01T00:00:00Z",
+                "expires_in_days": 3,
+            },
+            "expires_in_days",
+        ),
+        ({"kind": "ip", "value": "1.2.3.4", "comment_id": 1}, "value"),
+        ({"kind": "ip", "value": "0.0.0.0/0"}, "value"),
+        ({"kind": "ip", "value": "10.0.0.0/7"}, "value"),
+        ({"kind": "ip", "value": "::/0"}, "value"),
+        ({"kind": "word", "value": ".*", "regex": True}, "value"),
+        ({"kind": "word", "value": "spam|", "regex": True}, "value"),
     ],
 )
 def test_bad_blocks_are_refused(

@@ -377,7 +377,7 @@ def test_bulk_takes_500_comments_in_one_transaction_and_refuses_501(
     refused = bulk(client, moderator, ids)
     assert refused.status_code == 422
     assert "500" in refused.json["errors"][0]["detail"]
-    response = bulk(client, moderator, ids[:500])
+    response = bulk(client, moderator, ids[:500] + ids[:2])  # repeated ids count once
     assert response.status_code == 200
     assert response.json["applied"] == 500
     session.expire_all()
@@ -501,3 +501,32 @@ def test_an_article_can_be_locked_before_its_first_comment(
     assert client.patch(url, json={"locked": True}, headers=moderator).status_code == 200
     submit("First!", article="2018/sensitive", expect=403)
     assert client.get(url, headers=moderator).json["locked"] is True
+
+
+def test_a_nul_character_anywhere_in_a_review_request_is_a_422_and_changes_nothing(
+    client: FlaskClient,
+    moderator: dict[str, str],
+    admin: dict[str, str],
+    submit: Any,
+    session: Session,
+) -> None:
+    # Each was a 500 on PostgreSQL, which cannot store U+0000 in text.
+    comment_id = submit("A fair report.")
+    before = status_of(session, comment_id)
+    refused = [
+        decide(client, moderator, comment_id, "reject", reason="bad\x00reason"),
+        client.get(f"{BASE}/comments?q=a%00b", headers=moderator),
+        client.post(
+            f"{BASE}/sites/news/blocks", json={"kind": "word", "value": "a\x00b"}, headers=moderator
+        ),
+        client.post(
+            f"{BASE}/tokens",
+            json={"sites": ["news"], "role": "moderator", "label": "a\x00b"},
+            headers=admin,
+        ),
+    ]
+    assert [r.status_code for r in refused] == [422] * 4
+    assert [e["field"] for e in refused[0].json["errors"]] == ["reason"]
+    assert [e["field"] for e in refused[1].json["errors"]] == ["q"]
+    assert status_of(session, comment_id) == before
+    assert client.get(f"{BASE}/sites/%00/settings", headers=admin).status_code == 404

@@ -95,6 +95,8 @@ def test_blocked_domain_covers_its_subdomains(
     decision = check(app, session, site, email=email)
     assert decision.verdict == Verdict.SPAM
     assert reasons(decision) == [Reason.BLOCKED_EMAIL]
+    # The listed domain, never the author's own (a subdomain can name a person).
+    assert findings(decision)[0].detail == "The email domain is in blocked_domains (spam.example)."
 
 
 @pytest.mark.parametrize("email", ["x@notspam.example", "x@spam.example.org", "spam.example@x.org"])
@@ -106,7 +108,19 @@ def test_blocked_domain_does_not_match_lookalikes(
 
 
 @pytest.mark.parametrize(
-    "body", ["Buy VIAGRA today", "viagra.", "(Viagra)", "cheap pills here", "CHEAP   PILLS"]
+    "body",
+    [
+        "Buy VIAGRA today",
+        "viagra.",
+        "(Viagra)",
+        "cheap pills here",
+        "CHEAP   PILLS",
+        # Found by a QA walk-through, each published past the list: a zero-width space, a soft
+        # hyphen and fullwidth letters, all invisible or alike to a reader.
+        "via\u200bgra night",
+        "via\u00adgra",
+        "\uff56\uff49\uff41\uff47\uff52\uff41 today",
+    ],
 )
 def test_banned_word_or_phrase_is_spam_whole_word_any_case(
     app: Flask, session: Session, rules_site: Any, body: str
@@ -166,8 +180,11 @@ def test_a_third_link_makes_the_comment_unsure_by_default(
     assert "3 links; the site allows 2" in findings(decision)[0].detail
 
 
-def test_far_too_many_links_is_spam(app: Flask, session: Session, site: Site) -> None:
-    decision = check(app, session, site, links(6))
+def test_more_than_twice_the_allowed_links_is_spam(
+    app: Flask, session: Session, site: Site
+) -> None:
+    assert check(app, session, site, links(4)).verdict == Verdict.UNSURE
+    decision = check(app, session, site, links(5))
     assert decision.verdict == Verdict.SPAM
     assert reasons(decision) == [Reason.LINKS]
 
