@@ -60,10 +60,11 @@ DEFAULTS: dict[str, Any] = {
     "SPAM_FLOOD_MAX": 5,
     "SPAM_FLOOD_WINDOW": 60,
     # REPEAT_POST across articles: the same text by another author on another article of the
-    # site within this many seconds (a campaign). Shorter texts ("Great piece!") repeat
-    # innocently, so only texts of SPAM_REPEAT_MIN_LENGTH characters or more count.
+    # site within this many seconds (a campaign). Short texts ("Great piece!", "Thanks for the
+    # clear report.") repeat innocently, so only texts of SPAM_REPEAT_MIN_LENGTH characters or
+    # more count, for this and for an author's own repeats.
     "SPAM_REPEAT_WINDOW": 24 * 3600,
-    "SPAM_REPEAT_MIN_LENGTH": 20,
+    "SPAM_REPEAT_MIN_LENGTH": 40,
     # Akismet (optional). Without an API key nothing leaves the machine; with one, the worker
     # also sends each comment (text, author, email, address, user agent) to Akismet's
     # comment-check and reports moderators' spam/ham decisions back. The blog URL is the site

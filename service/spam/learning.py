@@ -255,9 +255,23 @@ def scorer_for(session: Session, site_id: int, base: SpamModel) -> Scorer:
 def learn(
     session: Session, site: Site, examples: list[LabelledText], base: SpamModel
 ) -> SiteSpamModel | None:
-    """Stores labelled examples as imported feedback and retrains the site's model at once."""
+    """Stores labelled examples as imported feedback and retrains the site's model at once.
+
+    An example the site already imported with that label is not stored again: importing a
+    file twice would otherwise double its weight in the site's model.
+    """
+    imported: set[tuple[str, Label]] = {
+        (body, label)
+        for body, label in session.execute(
+            select(SpamFeedback.body, SpamFeedback.label).where(
+                SpamFeedback.site_id == site.id, SpamFeedback.source == Source.IMPORT
+            )
+        )
+    }
     for example in examples:
         label = Label.SPAM if example.is_spam else Label.HAM
-        record_feedback(session, site, None, label, Source.IMPORT, body=example.text)
+        if (example.text, label) not in imported:
+            imported.add((example.text, label))
+            record_feedback(session, site, None, label, Source.IMPORT, body=example.text)
     session.flush()
     return retrain_site_model(session, site, base)

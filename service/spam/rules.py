@@ -108,8 +108,8 @@ def too_fast(ctx: CheckContext) -> list[Signal]:
 def repeated_body(ctx: CheckContext) -> list[Signal]:
     """The same author posted the same text before on this site."""
     comment = ctx.comment
-    if not comment.email_digest:
-        return []
+    if not comment.email_digest or len(comment.body.strip()) < ctx.options.repeat_min_length:
+        return []  # a reader may well say "Agreed, well said." under two articles
     earlier = ctx.session.scalar(
         select(Comment.id)
         .where(

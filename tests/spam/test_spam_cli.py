@@ -243,6 +243,19 @@ def test_learn_feeds_examples_as_feedback_and_retrains_the_site_at_once(
     assert session.get(SiteSpamModel, news.id) is not None
 
 
+def test_learning_a_file_again_stores_only_what_is_new(
+    app: Flask, make_site: Any, tmp_path: Path
+) -> None:
+    # Importing a file twice doubled its weight in the site's model.
+    make_site("news")
+    first = write_csv(tmp_path / "first.csv", [(SPAMMY, 0), ("Buy cheap followers now", 1)])
+    again = write_csv(tmp_path / "again.csv", [(SPAMMY, 0), (SPAMMY, 1), (HAM[0], 0)])
+    assert printed_json(run(app, "spam", "learn", str(first), "--site", "news"))["feedback"] == 2
+    assert printed_json(run(app, "spam", "learn", str(first), "--site", "news"))["feedback"] == 2
+    # A new label for a known text, and a new text, are new examples.
+    assert printed_json(run(app, "spam", "learn", str(again), "--site", "news"))["feedback"] == 4
+
+
 def test_what_a_site_learned_shows_in_its_evaluation_only(
     app: Flask, make_site: Any, tmp_path: Path
 ) -> None:
