@@ -64,11 +64,17 @@ def db_group() -> None:
 @click.option("--revision", default="heads", show_default=True)
 @with_appcontext
 def db_upgrade(revision: str) -> None:
-    """Creates or migrates the schema."""
-    from service.migrations import upgrade
+    """Creates or migrates the schema; on PostgreSQL, concurrent runs wait for each other."""
+    from service.migrations import current_revision, upgrade
 
-    upgrade(current_app.extensions["vetted.engine"], revision)
-    click.echo("database is up to date")
+    engine = current_app.extensions["vetted.engine"]
+    before = current_revision(engine)
+    upgrade(engine, revision)
+    after = current_revision(engine)
+    if before == after:
+        click.echo(f"database is up to date (revision {after})")
+    else:
+        click.echo(f"database migrated from {before or 'empty'} to revision {after}")
 
 
 @click.group("site")

@@ -160,6 +160,9 @@ def test_the_installed_vetted_command_migrates_and_creates_sites(tmp_path: Path)
         ["token", "create", "--site", "news", "--expires-in-days", "0"],  # expired on arrival
         ["token", "revoke", "99999999999999999999999"],
         ["webhook", "rotate", "99999999999999999999999"],
+        # The API holds the old secret a day at most: the CLI took 1000 hours, and -5.
+        ["webhook", "rotate", "1", "--grace-hours", "1000"],
+        ["webhook", "rotate", "1", "--grace-hours", "-5"],
     ],
 )
 def test_numbers_out_of_range_are_usage_errors_not_tracebacks(

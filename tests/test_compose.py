@@ -21,7 +21,7 @@ from service.db import make_engine
 from service.migrations import upgrade
 from service.spam.hooks import RETRAIN_SITE_MODEL, RETRAIN_SITE_MODELS
 from service.tasks import CHECK_COMMENT
-from service.webhooks.dispatch import DELIVER
+from service.webhooks.dispatch import DELIVER, DISPATCH_DUE
 from tests.conftest import IN_CI, TEST_KEYS
 from tests.e2e.conftest import wait_until
 from tests.widget.test_dev_command import fetch, free_port
@@ -93,7 +93,7 @@ def test_it_defines_the_production_services(config: dict[str, Any]) -> None:
 
 
 def test_app_processes_use_postgresql_and_redis_and_the_keys(config: dict[str, Any]) -> None:
-    for name in ("web", "worker", "learner", "beat"):
+    for name in ("web", "worker", "webhooks", "learner", "beat"):
         env = config["services"][name]["environment"]
         assert env["VETTED_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert "@db:5432/" in env["VETTED_DATABASE_URL"]
@@ -114,7 +114,10 @@ def volumes_of(service: dict[str, Any]) -> set[str]:
 
 def test_web_worker_and_beat_share_no_volume(config: dict[str, Any]) -> None:
     services = config["services"]
-    app_mounts = {name: volumes_of(services[name]) for name in ("web", "worker", "learner", "beat")}
+    app_mounts = {
+        name: volumes_of(services[name])
+        for name in ("web", "worker", "webhooks", "learner", "beat")
+    }
     db_and_redis = volumes_of(services["db"]) | volumes_of(services["redis"])
     for name, mounts in app_mounts.items():
         others = set().union(*(m for n, m in app_mounts.items() if n != name))
@@ -122,7 +125,7 @@ def test_web_worker_and_beat_share_no_volume(config: dict[str, Any]) -> None:
         assert not mounts & db_and_redis, f"{name} mounts the data of db or redis"
 
 
-def test_site_model_retraining_goes_to_the_learner_and_checks_to_the_workers(
+def test_retraining_and_webhook_deliveries_have_their_own_workers(
     config: dict[str, Any], make_app: Any
 ) -> None:
     services = config["services"]
@@ -134,8 +137,11 @@ def test_site_model_retraining_goes_to_the_learner_and_checks_to_the_workers(
 
     learning = {queue_of(RETRAIN_SITE_MODEL), queue_of(RETRAIN_SITE_MODELS)}
     assert learning == {"vetted-learning"}
-    assert queue_of(CHECK_COMMENT) == queue_of(DELIVER) == "vetted"
+    # A hanging CMS endpoint holds a webhook worker, never a spam check.
+    assert queue_of(DELIVER) == "vetted-webhooks"
+    assert queue_of(CHECK_COMMENT) == queue_of(DISPATCH_DUE) == "vetted"
     assert services["learner"]["command"][-2:] == ["--queues", "vetted-learning"]
+    assert services["webhooks"]["command"][-2:] == ["--queues", "vetted-webhooks"]
     assert services["worker"]["command"][-2:] == ["--queues", "vetted"]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ import service.models  # noqa: F401  (every model on Base.metadata)
 from service.comments.models import body_digest
 from service.db import Base, make_engine
 from service.migrations import alembic_config, downgrade, upgrade
-from tests.conftest import POSTGRES_URL, require_server
+from tests.conftest import POSTGRES_URL, make_test_app, require_server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -159,3 +161,34 @@ def test_existing_comments_get_their_listing_and_body_digest(empty_engine: Engin
         body_digest("A reply that stays."),
         body_digest("Buy now."),
     ]
+
+
+@pytest.mark.parametrize("empty_engine", ["postgresql"], indirect=True)
+def test_upgrades_run_at_once_on_postgresql_wait_for_each_other(empty_engine: Engine) -> None:
+    # A migrate step per replica: each found no version table, and all but one failed with
+    # a UniqueViolation on creating it. Processes, as in production (Alembic's context is
+    # one per process).
+    url = empty_engine.url.render_as_string(hide_password=False)
+    script = (
+        "import sys; from service.db import make_engine; from service.migrations import upgrade;"
+        "upgrade(make_engine(sys.argv[1]))"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    errors = [run.communicate(timeout=120)[1].decode()[-300:] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], errors
+    assert current_heads(empty_engine) == script_heads(empty_engine)
+    assert differences(empty_engine) == []
+
+
+def test_the_upgrade_command_says_whether_it_migrated(empty_engine: Engine, tmp_path: Path) -> None:
+    url = empty_engine.url.render_as_string(hide_password=False)
+    app = make_test_app(url, tmp_path)
+    first = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    again = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    app.extensions["vetted.engine"].dispose()
+    [head] = script_heads(empty_engine)
+    assert first.output.strip() == f"database migrated from empty to revision {head}"
+    assert again.output.strip() == f"database is up to date (revision {head})"

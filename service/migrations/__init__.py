@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 HERE = Path(__file__).parent
@@ -27,3 +28,9 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     """Takes the schema back to ``revision``."""
     command.downgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for a database without Vetted's schema."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -11,6 +11,9 @@ from sqlalchemy import Connection
 import service.models  # noqa: F401  (every model registered on Base.metadata)
 from service.db import Base, UTCDateTime
 
+# The PostgreSQL advisory lock migrations hold ("vetted" in ASCII): any number, the same for all.
+MIGRATION_LOCK = 0x766574746564
+
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Writes UTCDateTime as a plain timezone-aware DateTime, so migrations import no app code."""
@@ -36,6 +39,10 @@ with engine.connect() as connection:
         _foreign_keys(connection, enforced=False)
     try:
         with connection.begin():
+            if connection.dialect.name == "postgresql":
+                # Several processes upgrading at once (a migrate step per replica) wait here for
+                # each other: without it each found no version table and all but one failed.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,

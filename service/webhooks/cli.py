@@ -16,7 +16,7 @@ from service.moderation.presenters import iso
 from service.sites.models import Site
 from service.sites.services import site_by_slug
 from service.webhooks.delivery import send_ping
-from service.webhooks.forms import SUBSCRIBABLE, EndpointChanges, NewEndpoint
+from service.webhooks.forms import MAX_GRACE_SECONDS, SUBSCRIBABLE, EndpointChanges, NewEndpoint
 from service.webhooks.options import WebhookOptions
 from service.webhooks.services import (
     create_endpoint,
@@ -76,7 +76,9 @@ def webhook_list(site: str) -> None:
 @webhook_group.command("rotate")
 @click.argument("endpoint_id", type=ROW_ID)
 @click.option(
-    "--grace-hours", type=float, help="Hours the old secret keeps signing (default: setting)."
+    "--grace-hours",
+    type=click.FloatRange(0, MAX_GRACE_SECONDS / 3600),
+    help="Hours the old secret keeps signing, at most a day, as the API (default: setting).",
 )
 @with_appcontext
 @domain_errors_as_messages
@@ -88,8 +90,12 @@ def webhook_rotate(endpoint_id: int, grace_hours: float | None) -> None:
         secret = rotate_secret(session, vault(), endpoint, grace, utcnow())
         session.commit()
         click.echo(secret)
+        until = endpoint.previous_secret_expires_at
         click.echo(
-            f"the old secret signs too until {iso(endpoint.previous_secret_expires_at)}", err=True
+            f"the old secret signs too until {iso(until)}"
+            if until
+            else "the old secret no longer signs",
+            err=True,
         )
 
 
