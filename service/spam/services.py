@@ -8,7 +8,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.comments.models import Comment, Status
+from service.comments.models import Comment, Status, body_digest
 from service.db import utcnow
 from service.moderation.policy import publish_if_allowed
 from service.privacy.crypto import Vault
@@ -40,6 +40,8 @@ def check_comment(
     if comment is None or comment.checked_at is not None:
         return None
     site = session.get_one(Site, comment.site_id)
+    if comment.body_digest is None:  # stored by a release before 0008, during a rolling upgrade
+        comment.body_digest = body_digest(comment.body)
     email = vault.decrypt(comment.email_encrypted) if comment.email_encrypted else None
     address = vault.decrypt(comment.ip_encrypted) if comment.ip_encrypted else None
     ctx = CheckContext(session, site, comment, email, address, options)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from service.comments.forms import Submission
@@ -411,3 +411,20 @@ def test_spam_beats_hold() -> None:
 def test_decision_keeps_every_signal_in_order() -> None:
     signals = [signal(0.1), signal(0, Effect.HOLD), signal(0.2)]
     assert decide(signals, 0.9, 0.5).signals == tuple(signals)
+
+
+def test_a_comment_stored_without_a_body_digest_gets_one_when_checked(
+    app: Flask, session: Session, site: Site
+) -> None:
+    # A release before migration 0008, still serving during a rolling upgrade, stores none,
+    # and the repeat rules look comments up by it.
+    submission = Submission(name="Old", email="one@example.com", body=CAMPAIGN)
+    stored = submit_comment(session, vault(app), site, "budget", submission, Client("203.0.113.9"))
+    session.execute(update(Comment).where(Comment.id == stored.id).values(body_digest=None))
+    session.commit()
+    check_comment(session, vault(app), stored.id)
+    session.commit()
+    session.expire_all()
+    assert session.get_one(Comment, stored.id).body_digest == body_digest(CAMPAIGN)
+    elsewhere = check(app, session, site, CAMPAIGN, email="two@example.com", article="ferry")
+    assert reasons(elsewhere) == [Reason.REPEAT_POST]
