@@ -77,6 +77,20 @@ class Forbidden(VettedError):
     title = "Forbidden"
 
 
+class CommentsClosed(Forbidden):
+    """The article takes no new comments: a widget shows its closed note, not an error."""
+
+    kind = "comments-closed"
+    title = "Comments are closed"
+
+
+class ForeignOrigin(Forbidden):
+    """A page on an origin the site does not list posted: the embedding needs fixing."""
+
+    kind = "origin-not-allowed"
+    title = "Origin not allowed"
+
+
 class Unauthorized(VettedError):
     """No valid credentials were given."""
 

@@ -13,7 +13,7 @@ from service.comments.forms import Submission
 from service.comments.models import Comment, Status, body_digest
 from service.comments.rendering import render_body
 from service.db import utcnow
-from service.errors import Forbidden, Invalid, NotFound
+from service.errors import CommentsClosed, Invalid, NotFound
 from service.events import EventType, emit
 from service.privacy.crypto import Vault
 from service.sites.models import Article, Site
@@ -87,7 +87,7 @@ def submit_unless_resent(
         if earlier is not None:
             return earlier, False
     if article_is_closed(site, article):
-        raise Forbidden("Comments are closed on this article.")
+        raise CommentsClosed("Comments are closed on this article.")
     for check in _submission_checks:
         check(session, vault, site, submission, client)
     parent = _parent_for_reply(session, article, submission.parent_id)

@@ -264,6 +264,26 @@ def test_locked_article_refuses_comments_with_403(
     response = post(client, body="A second thought.")
     assert response.status_code == 403
     assert response.content_type == "application/problem+json"
+    assert response.json["type"].endswith("/comments-closed")  # a widget shows its closed note
+
+
+def test_a_post_from_an_origin_the_site_does_not_list_is_a_readable_403(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    # Readable by the page that sent it: without CORS headers the browser reported a network
+    # error, and the widget told the reader to check their connection.
+    origin = {"Origin": "https://elsewhere.example"}
+    preflight = client.options(
+        URL, headers={**origin, "Access-Control-Request-Method": "POST",
+                      "Access-Control-Request-Headers": "content-type"},
+    )  # fmt: skip
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://elsewhere.example"
+    response = client.post(URL, json=VALID, headers=origin)
+    assert response.status_code == 403
+    assert response.json["type"].endswith("/origin-not-allowed")
+    assert "allowed_origins" in response.json["detail"]
+    assert response.headers["Access-Control-Allow-Origin"] == "https://elsewhere.example"
+    assert count(session) == 0
 
 
 def test_markup_is_escaped_and_links_get_nofollow(client: FlaskClient, site: Site) -> None:

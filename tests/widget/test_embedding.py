@@ -102,6 +102,9 @@ def test_site_without_allowed_origins_is_read_but_not_written_from_another_origi
     expect(page.locator("[data-testid=comment-count]")).to_have_text("1 comment")
 
     write_comment(page, "Sent from a page the site never allowed.")
+    # The server's refusal, readable (the browser reported a network error, and the reader was
+    # told to check their connection), and for the developer a hint in the console.
+    expect(page.locator("[role=status]")).to_have_text("Comments cannot be posted from this page.")
     expect(page.locator("[role=status]")).to_have_class(re.compile(r"\bvt-bad\b"))
     expect(page.locator("[name=body]")).to_have_value("Sent from a page the site never allowed.")
     expect(page.locator(".vt-is-pending")).to_have_count(0)
@@ -199,8 +202,8 @@ def test_article_closed_while_writing_keeps_the_text_and_says_so(
     service.lock_article(site, "closing")
 
     write_comment(page, "Too late, but worth saying.")
-    expect(page.locator("[role=status]")).to_have_text("Comments are closed.")
-    expect(page.locator("[data-testid=closed]")).to_be_visible()
+    expect(page.locator("[data-testid=closed]")).to_have_text("Comments are closed.")
+    expect(page.locator("[role=status]")).to_have_text("")  # said once, by the note
     expect(page.locator("[name=body]")).to_have_value("Too late, but worth saying.")
     expect(page.locator("[data-testid=submit]")).to_be_disabled()
 
@@ -221,8 +224,20 @@ def test_rate_limited_reader_is_told_to_wait_and_keeps_the_text(
     expect(status).to_contain_text("You are commenting too fast.")
     expect(status).to_contain_text(re.compile(r"You can try again in \d+ seconds\."))
     expect(page.locator("[name=body]")).to_have_value("One more thought.")
-    expect(page.locator("[data-testid=submit]")).to_be_enabled()
     expect(page.locator(".vt-is-pending")).to_have_count(0)
+    # The wait counts down, and the button waits with it (it kept saying 56 seconds, enabled).
+    submit = page.locator("[data-testid=submit]")
+    expect(submit).to_have_attribute("aria-disabled", "true")
+    expect(submit).to_be_focused()
+    seconds = lambda: int(re.search(r"in (\d+) seconds", status.inner_text()).group(1))  # noqa: E731
+    first = seconds()
+    page.wait_for_timeout(2200)
+    assert seconds() < first
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    page.keyboard.press("Enter")  # on the focused button
+    page.wait_for_timeout(300)
+    assert sent == []
 
 
 def test_network_failure_keeps_the_text_and_a_retry_succeeds(service: Service, page: Page) -> None:
@@ -287,11 +302,59 @@ def test_thread_pages_with_load_more_sorts_and_nests_to_the_site_depth(
     expect(second_level.nth(0)).to_have_attribute("data-comment-id", str(deeper))
     expect(second_level.nth(1)).to_have_attribute("data-comment-id", str(deepest))
 
-    page.click("[data-testid=load-more]")
+    page.focus("[data-testid=load-more]")
+    page.keyboard.press("Enter")
     expect(top_level).to_have_count(21)
     expect(top_level.last).to_contain_text("Top 20")
     expect(page.locator("[data-testid=load-more]")).to_be_hidden()
+    # By keyboard, on to what it loaded (a disabled button dropped the focus to the page).
+    expect(top_level.last.locator("article").first).to_be_focused()
 
     page.select_option("select[name=sort]", "newest")
     expect(top_level.first).to_contain_text("Top 20")
     expect(top_level).to_have_count(20)
+
+
+def test_on_a_right_to_left_page_the_widget_adds_no_sideways_scroll_and_mirrors_replies(
+    service: Service, page: Page
+) -> None:
+    site = service.make_site()
+    first = service.seed_comment(site, "rtl", "\u05e9\u05dc\u05d5\u05dd, world.")
+    service.seed_comment(site, "rtl", "A reply.", parent_id=first)
+    html = host_page(service.url + "/widget.js", snippet(site, "rtl"))
+    page.goto(service.page_url(html.replace("<html", '<html dir="rtl" lang="he"', 1)))
+    expect(page.locator("[data-testid=comment-count]")).to_have_text("2 comments")
+    # The honeypot sat at left: -10000px, which an RTL page can scroll to.
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1]
+    replies = page.locator("ol.vt-replies").first
+    assert replies.evaluate("e => getComputedStyle(e).borderRightStyle") == "solid"
+    assert page.locator(".vt-content").first.get_attribute("dir") == "auto"
+
+
+def test_the_too_long_message_goes_when_the_text_is_short_again(
+    service: Service, page: Page
+) -> None:
+    site = service.make_site()
+    page.goto(service.page_url(host_page(service.url + "/widget.js", snippet(site, "long"))))
+    body = page.locator("[name=body]")
+    body.fill("x" * 10_001)
+    status = page.locator("[role=status]")
+    expect(status).to_contain_text("Please shorten this to 10,000 characters or fewer.")
+    expect(page.locator(".vt-counter")).to_have_text("1 character too many")
+    body.fill("Short and fine.")
+    expect(status).to_have_text("")
+
+
+def test_an_article_key_the_api_refuses_mounts_nothing_and_says_why(
+    service: Service, page: Page, watch: Watch
+) -> None:
+    site = service.make_site()
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.goto(service.page_url(host_page(service.url + "/widget.js", snippet(site, "story?id=4"))))
+    page.wait_for_timeout(300)
+    assert any("data-article must be" in message for message in messages)
+    expect(page.locator("[data-testid=vetted]")).to_have_count(0)

@@ -6,6 +6,7 @@
   const BODY_MAX = 10000;
   const COUNTER_FROM = 9000;
   const PAGE_SIZE = 20;
+  const ARTICLE_KEY = /^[A-Za-z0-9][A-Za-z0-9._~/-]{0,199}$/; // as the API's (service/sites)
   const PENDING_KEPT = 20;
   const FIELDS = ['body', 'name', 'email', 'website']; // in the order the form shows them
   const SCRIPT_PATH = /\/widget(?:\.[\w.-]+)?\.js$/;
@@ -37,10 +38,12 @@
       badUrl: 'Enter a web address starting with http:// or https://.',
       tooLong: 'Please shorten this to {max} characters or fewer.', tooLarge: 'Your comment is too long.',
       charsLeft: '{n} characters left', charsOver: '{n} characters too many',
+      charsLeftOne: '{n} character left', charsOverOne: '{n} character too many',
       tooFast: 'You are commenting too fast. Please wait a moment and try again.',
       retryIn: 'You can try again in {n} seconds.',
       network: 'Your comment could not be sent. Please check your connection and try again.',
       failed: 'Something went wrong. Please try again.',
+      wrongOrigin: 'Comments cannot be posted from this page.',
     },
     de: {
       comments: 'Kommentare', none: 'Noch keine Kommentare', one: '{n} Kommentar', other: '{n} Kommentare',
@@ -64,10 +67,12 @@
       badUrl: 'Bitte gib eine Webadresse ein, die mit http:// oder https:// beginnt.',
       tooLong: 'Bitte kürze auf höchstens {max} Zeichen.', tooLarge: 'Dein Kommentar ist zu lang.',
       charsLeft: 'Noch {n} Zeichen', charsOver: '{n} Zeichen zu viel',
+      charsLeftOne: 'Noch {n} Zeichen', charsOverOne: '{n} Zeichen zu viel',
       tooFast: 'Du kommentierst zu schnell. Bitte warte einen Moment und versuche es dann erneut.',
       retryIn: 'In {n} Sekunden geht es wieder.',
       network: 'Dein Kommentar konnte nicht gesendet werden. Bitte prüfe deine Verbindung und versuche es erneut.',
       failed: 'Etwas ist schiefgelaufen. Bitte versuche es erneut.',
+      wrongOrigin: 'Von dieser Seite aus können keine Kommentare gesendet werden.',
     },
     fr: {
       comments: 'Commentaires', none: 'Aucun commentaire', one: '{n} commentaire', other: '{n} commentaires',
@@ -90,10 +95,12 @@
       badUrl: 'Saisissez une adresse web commençant par http:// ou https://.',
       tooLong: 'Veuillez raccourcir à {max} caractères au plus.', tooLarge: 'Votre commentaire est trop long.',
       charsLeft: '{n} caractères restants', charsOver: '{n} caractères en trop',
+      charsLeftOne: '{n} caractère restant', charsOverOne: '{n} caractère en trop',
       tooFast: 'Vous commentez trop vite. Veuillez patienter un instant puis réessayer.',
       retryIn: 'Nouvel essai possible dans {n} secondes.',
       network: 'Votre commentaire n’a pas pu être envoyé. Vérifiez votre connexion et réessayez.',
       failed: 'Une erreur s’est produite. Veuillez réessayer.',
+      wrongOrigin: 'Impossible de publier des commentaires depuis cette page.',
     },
   };
 
@@ -127,13 +134,14 @@ background:var(--vt-surface);color:var(--vt-text)}
 .vt-notice button{margin-left:.5em}
 ol{list-style:none;margin:0;padding:0}
 .vt-comment{margin:0 0 1.5em}
-.vt-replies{margin:1em 0 0 clamp(.6em,3vw,1.75em);padding-left:clamp(.6em,2vw,1em);border-left:2px solid var(--vt-border)}
+.vt-replies{margin:1em 0 0;margin-inline-start:clamp(.6em,3vw,1.75em);padding-inline-start:clamp(.6em,2vw,1em);
+border-inline-start:2px solid var(--vt-border)}
 .vt-replies .vt-comment{margin:0 0 1em}
 .vt-replies .vt-comment:last-child{margin-bottom:0}
 .vt-card{border-radius:var(--vt-radius)}
 .vt-card:focus{outline:none}
 .vt-card:focus-visible{outline:2px solid var(--vt-focus);outline-offset:4px}
-.vt-featured>.vt-card{border-left:3px solid var(--vt-accent);padding-left:.75em}
+.vt-featured>.vt-card{border-inline-start:3px solid var(--vt-accent);padding-inline-start:.75em}
 .vt-removed>.vt-card{color:var(--vt-muted);font-style:italic}
 .vt-is-pending>.vt-card{background:var(--vt-soft);padding:.75em;border:1px dashed var(--vt-border)}
 .vt-meta{display:flex;align-items:center;flex-wrap:wrap;gap:.15em .6em}
@@ -147,16 +155,16 @@ margin-right:.15em;background:var(--vt-soft)}
 .vt-edited::before{content:"· "}
 .vt-badge{font-size:.7em;font-weight:700;letter-spacing:.03em;color:var(--vt-accent);border:1px solid currentColor;
 border-radius:99em;padding:0 .6em}
-.vt-pending,.vt-content,.vt-actions{margin:.35em 0 0 calc(var(--vt-avatar) + .75em)}
-.vt-pending{display:block;font-size:.9em;color:var(--vt-muted);margin-left:calc((var(--vt-avatar) + .75em)/.9)}
+.vt-pending,.vt-content,.vt-actions{margin:.35em 0 0;margin-inline-start:calc(var(--vt-avatar) + .75em)}
+.vt-pending{display:block;font-size:.9em;color:var(--vt-muted);margin-inline-start:calc((var(--vt-avatar) + .75em)/.9)}
 .vt-content>:first-child{margin-top:0}
 .vt-content>:last-child{margin-bottom:0}
 .vt-content p,.vt-content ul,.vt-content ol,.vt-content pre,.vt-content blockquote{margin:0 0 .7em}
-.vt-content ul,.vt-content ol{padding-left:1.4em}
+.vt-content ul,.vt-content ol{padding-inline-start:1.4em}
 .vt-content ul{list-style:disc}
 .vt-content ol{list-style:decimal}
 .vt-content a{color:var(--vt-accent)}
-.vt-content blockquote{padding-left:.8em;border-left:3px solid var(--vt-border);color:var(--vt-muted)}
+.vt-content blockquote{padding-inline-start:.8em;border-inline-start:3px solid var(--vt-border);color:var(--vt-muted)}
 .vt-content code,.vt-content pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
 .vt-content pre{overflow:auto;padding:.6em .8em;background:var(--vt-soft);border-radius:var(--vt-radius)}
 .vt-content img{max-width:100%;height:auto}
@@ -169,6 +177,7 @@ border-radius:2px}
 border-radius:var(--vt-radius);padding:.55em 1.25em;font-weight:600;cursor:pointer}
 .vt-button:hover{filter:brightness(1.08)}
 .vt-button:disabled{opacity:.55;cursor:not-allowed;filter:none}
+.vt-button[aria-disabled=true]{opacity:.55;cursor:progress;filter:none}
 .vt-secondary{background:transparent;color:var(--vt-accent)}
 .vt-more{display:block;margin:0 auto 1.5em}
 .vt-respond{position:relative;margin-top:2em;padding-top:1.25em;border-top:1px solid var(--vt-border)}
@@ -194,7 +203,7 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
 .vt-status{margin:.75em 0 0;font-size:.925em}
 .vt-status.vt-bad{color:var(--vt-error)}
 .vt-closed{margin:1em 0 0;color:var(--vt-muted);font-style:italic}
-.vt-hp{position:absolute;left:-10000px;top:0;width:1px;height:1px;overflow:hidden}
+.vt-hp{position:absolute;top:0;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 `;
 
   // ---------------------------------------------------------------- small helpers
@@ -510,11 +519,12 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
         li.dataset.status = comment.status;
       }
       const meta = el('div', { class: 'vt-meta' }, identicon(author.avatar),
-        el('span', { class: 'vt-author' }, website ? el('a', { href: website, rel: 'nofollow ugc noopener' }, name) : name),
+        el('span', { class: 'vt-author', dir: 'auto' },
+          website ? el('a', { href: website, rel: 'nofollow ugc noopener' }, name) : name),
         this.timeNode(comment.created_at),
         comment.edited && el('span', { class: 'vt-edited' }, this.t('edited')),
         comment.featured && el('span', { class: 'vt-badge' }, this.t('featured')));
-      const content = el('div', { class: 'vt-content' });
+      const content = el('div', { class: 'vt-content', dir: 'auto' });
       setBody(content, comment);
       const card = el('article', { class: 'vt-card', tabindex: -1 }, meta,
         own && el('em', { class: 'vt-pending', 'data-testid': 'awaiting-moderation' }, this.t('awaiting')),
@@ -586,7 +596,7 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       const generation = reset ? ++this.generation : this.generation;
       const params = { sort: this.sort, limit: PAGE_SIZE };
       if (!reset && this.cursor) params.cursor = this.cursor;
-      this.moreButton.disabled = true;
+      this.setLoading(true);
       let result;
       try {
         result = await this.request(this.threadPath(params), revalidate ? { cache: 'no-cache' } : {});
@@ -594,7 +604,7 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
         result = null;
       }
       if (generation !== this.generation) return false;
-      this.moreButton.disabled = false;
+      this.setLoading(false);
       if (!result || !result.response.ok || !result.data) {
         this.showLoadFailure(result ? result.response.status : 0, reset);
         return false;
@@ -603,9 +613,16 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       return true;
     }
 
+    /** While a page loads, "Load more" is aria-disabled: a disabled button loses the focus. */
+    setLoading(loading) {
+      this.loading = loading;
+      if (loading) this.moreButton.setAttribute('aria-disabled', 'true');
+      else this.moreButton.removeAttribute('aria-disabled');
+    }
+
     showLoadFailure(status, reset) {
       if (!reset) {
-        this.say(this.t('loadFailed'), true);
+        this.say(this.t('loadFailed'), true, 'loadFailed');
         return;
       }
       this.noticeText.textContent = this.t(status === 404 ? 'unavailable' : 'loadFailed');
@@ -625,7 +642,9 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       this.cursor = data.next_cursor || null;
       const hadFocus = this.root.getRootNode().activeElement === this.moreButton;
       this.moreButton.hidden = !this.cursor;
-      if (hadFocus && !this.cursor && fresh.length) fresh[0].firstChild.focus();
+      // From "Load more" to the first comment it loaded: Tab then reads on through them.
+      if (hadFocus && fresh.length) fresh[0].firstChild.focus();
+      if (this.statusKind === 'loadFailed') this.say('');
       this.sortLabel.hidden = false;
       if (article.closed) this.closeComments(false);
       this.showForm();
@@ -725,7 +744,7 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       if (!button) return;
       if (button.classList.contains('vt-reply')) this.startReply(button);
       else if (button === this.cancelButton) this.cancelReply(true);
-      else if (button === this.moreButton) this.loadPage(false);
+      else if (button === this.moreButton) { if (!this.loading) this.loadPage(false); }
       else if (button === this.retryButton) this.start();
     }
 
@@ -772,10 +791,11 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       const wasOver = this.counter.classList.contains('vt-over');
       this.counter.hidden = used < COUNTER_FROM;
       this.counter.classList.toggle('vt-over', left < 0);
-      this.counter.textContent = left >= 0
-        ? this.t('charsLeft', { n: this.numbers.format(left) })
-        : this.t('charsOver', { n: this.numbers.format(-left) });
-      if (left < 0 && !wasOver) this.say(this.t('tooLong', { max: this.numbers.format(BODY_MAX) }), true);
+      const n = Math.abs(left);
+      const one = this.plural && this.plural.select(n) === 'one' ? 'One' : '';
+      this.counter.textContent = this.t(`${left >= 0 ? 'charsLeft' : 'charsOver'}${one}`, { n: this.numbers.format(n) });
+      if (left < 0 && !wasOver) this.say(this.t('tooLong', { max: this.numbers.format(BODY_MAX) }), true, 'tooLong');
+      if (left >= 0 && this.statusKind === 'tooLong') this.say('');
       this.describe('body');
     }
 
@@ -821,9 +841,11 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       return Boolean(field);
     }
 
-    say(message, bad) {
+    /** The status line; kind names a message that later events may take back. */
+    say(message, bad, kind) {
       this.status.textContent = message;
       this.status.classList.toggle('vt-bad', Boolean(bad));
+      this.statusKind = kind || null;
     }
 
     setSending(sending) {
@@ -847,7 +869,7 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
 
     async submit(event) {
       event.preventDefault();
-      if (this.sending || this.closed) return;
+      if (this.sending || this.closed || this.holding) return;
       const values = this.readForm();
       const problems = this.validate(values);
       this.showFieldErrors(problems);
@@ -901,13 +923,22 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
       const own = errors.filter((e) => FIELDS.includes(e.field));
       const others = errors.filter((e) => !FIELDS.includes(e.field)).map((e) => e.detail).filter(Boolean);
       this.showFieldErrors(own.map((e) => [e.field, e.detail || problem.title || this.t('failed')]));
+      const type = String(problem.type || '');
       let message;
-      if (response.status === 403) {
-        message = this.t('closed');
+      if (type.endsWith('/comments-closed')) {
         this.closeComments(true);
+        message = ''; // the closed note says it
+      } else if (type.endsWith('/origin-not-allowed')) {
+        console.error(`Vetted: ${problem.detail} Add this page's origin to the site's allowed_origins.`);
+        message = this.t('wrongOrigin');
       } else if (response.status === 429) {
         const wait = retryAfterSeconds(response.headers.get('Retry-After'));
-        message = this.t('tooFast') + (wait ? ` ${this.t('retryIn', { n: this.numbers.format(wait) })}` : '');
+        if (wait) {
+          this.holdSubmit(wait);
+          this.submitButton.focus();
+          return;
+        }
+        message = this.t('tooFast');
       } else if (response.status === 413) {
         message = this.t('tooLarge');
       } else if (own.length) {
@@ -916,6 +947,29 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
         message = [problem.detail || problem.title || this.t('failed'), ...others].join(' ');
       }
       this.refused(message);
+    }
+
+    /** After a 429: the button waits out Retry-After, the status counting down (announced once). */
+    holdSubmit(seconds) {
+      const until = Date.now() + seconds * 1000;
+      const tick = () => {
+        const left = Math.ceil((until - Date.now()) / 1000);
+        if (left > 0) {
+          this.say(`${this.t('tooFast')} ${this.t('retryIn', { n: this.numbers.format(left) })}`, true, 'tooFast');
+          this.status.setAttribute('aria-live', 'off'); // the count changes each second: say it once
+          return;
+        }
+        clearInterval(this.holdTimer);
+        this.holding = false;
+        this.submitButton.removeAttribute('aria-disabled');
+        this.status.removeAttribute('aria-live');
+        if (this.statusKind === 'tooFast') this.say('');
+      };
+      clearInterval(this.holdTimer);
+      this.holding = true;
+      this.submitButton.setAttribute('aria-disabled', 'true'); // disabled would drop the focus
+      tick();
+      this.holdTimer = setInterval(tick, 1000);
     }
 
     /** Reports a failed submission; the reader's text stays where it is. */
@@ -944,6 +998,11 @@ border:1px solid var(--vt-border);border-radius:var(--vt-radius);background:var(
     if (!host || MOUNTED.has(host)) return;
     if (!host.dataset.site || !host.dataset.article) {
       console.warn('Vetted: the comments element needs data-site and data-article.', host);
+      return;
+    }
+    if (!ARTICLE_KEY.test(host.dataset.article)) {
+      // The API refuses such a key (422): a thread that could never load would offer "Try again".
+      console.warn('Vetted: data-article must be 1-200 letters, digits and ._~/- (a slug or id, not a URL).', host);
       return;
     }
     MOUNTED.add(host);
