@@ -266,6 +266,12 @@ def train_base_model(data_dir: Path, out_dir: Path = MODEL_DIR) -> Metrics:
     leave-one-video-out metrics that estimate how the model does on an unseen site.
     """
     files = data_files(data_dir)
+    if len(files) < 3:
+        # The nested validation holds out one file, then one more inside the other two.
+        raise ValueError(
+            f"{data_dir}: training needs at least 3 CSV files, one per source (video, site);"
+            f" found {len(files)}"
+        )
     rows = load_rows(files)
     started = time.perf_counter()
     # One BLAS thread: sums split over threads add up in another order, and the last bits of

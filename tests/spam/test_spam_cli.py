@@ -99,6 +99,17 @@ def test_training_twice_on_the_same_data_gives_the_same_model(app: Flask, tmp_pa
     assert model.spam_threshold == first["spam_threshold"]
 
 
+def test_training_on_fewer_than_three_sources_says_so(app: Flask, tmp_path: Path) -> None:
+    # It said "held-out validation needs rows from at least two sources" for two files.
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for name in ("site_a.csv", "site_b.csv"):
+        (folder / name).write_bytes((DATA / name).read_bytes())
+    result = run(app, "spam", "train", "--data", str(folder), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "needs at least 3 CSV files" in result.output and "found 2" in result.output
+
+
 def test_a_trained_model_can_be_the_base_the_app_scores_with(make_app: Any, tmp_path: Path) -> None:
     data = split_into_three_sources(tmp_path)
     out = tmp_path / "model"
