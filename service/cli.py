@@ -11,7 +11,7 @@ import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from werkzeug.serving import run_simple
 
 from service.commands import ROW_ID, domain_errors_as_messages
@@ -30,7 +30,15 @@ def main() -> None:
     """Entry point of the ``vetted`` command."""
     from service import create_app
 
-    cli = FlaskGroup(create_app=lambda: create_app(), help="Vetted: comments for news sites.")
+    # Not Flask's "run": a bare development server with no worker, whose request log names
+    # every client's address and query string. "vetted dev" is the one to use.
+    cli = FlaskGroup(
+        create_app=lambda: create_app(),
+        add_default_commands=False,
+        help="Vetted: comments for news sites.",
+    )
+    cli.add_command(shell_command)
+    cli.add_command(routes_command)
     cli(prog_name="vetted")
 
 

@@ -151,6 +151,10 @@ def test_the_installed_vetted_command_migrates_and_creates_sites(tmp_path: Path)
     duplicate = vetted("site", "create", "demo")
     assert duplicate.returncode == 1
     assert duplicate.stderr.strip() == "Error: A site named 'demo' exists already."
+    # Flask's bare "run" is gone: no worker, and a request log of addresses and queries.
+    commands = vetted("--help").stdout
+    assert "  dev " in commands and "  routes " in commands and "  run " not in commands
+    assert vetted("run").returncode == 2
 
 
 @pytest.mark.parametrize(
