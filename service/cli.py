@@ -17,9 +17,11 @@ from werkzeug.serving import run_simple
 from service.commands import ROW_ID, domain_errors_as_messages
 from service.db import session_scope, utcnow
 from service.extensions import sessions
+from service.moderation.admin import issue_token, withdraw_token
+from service.moderation.audit import Actor
 from service.moderation.models import Role
 from service.moderation.settings import parse_settings
-from service.moderation.tokens import create_token, list_tokens, revoke_token
+from service.moderation.tokens import list_tokens
 from service.privacy.cli import keys_group
 from service.request_log import PrivateRequestHandler
 from service.sites.models import ModerationMode
@@ -147,9 +149,11 @@ def token_create(
     """Creates a token and prints it once; only its hash is stored."""
     expires = utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None
     with session_scope(sessions()) as session:
-        for slug in sites:
-            site_by_slug(session, slug)
-        issued = create_token(session, list(sites), Role(role), label, expires)
+        every_site = {site.slug: site for site in list_sites(session)}
+        # Through the admin API's path, so the audit log has it too (actor "cli").
+        issued = issue_token(
+            session, every_site, list(sites), Role(role), Actor.cli(), label, expires
+        )
         session.commit()
         click.echo(issued.secret)
         click.echo(f"token {issued.token.id} ({role} on {', '.join(sites)})", err=True)
@@ -165,7 +169,8 @@ def token_list(site: str | None) -> None:
         if site is not None:
             site_by_slug(session, site)  # an unknown site is an error, not an empty list
         for t in list_tokens(session, site):
-            state = "revoked" if t.revoked_at else "active"
+            expired = t.expires_at is not None and t.expires_at <= utcnow()
+            state = "revoked" if t.revoked_at else "expired" if expired else "active"
             click.echo(
                 f"{t.id}\t{t.prefix}…\t{t.role}\t{','.join(t.sites)}\t{state}\t{t.label or ''}"
             )
@@ -178,7 +183,8 @@ def token_list(site: str | None) -> None:
 def token_revoke(token_id: int) -> None:
     """Revokes a token at once."""
     with session_scope(sessions()) as session:
-        revoke_token(session, token_id)
+        every_site = {site.slug: site for site in list_sites(session)}
+        withdraw_token(session, every_site, token_id, Actor.cli())
         session.commit()
         click.echo(f"token {token_id} revoked")
 

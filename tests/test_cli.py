@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -13,8 +14,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db import utcnow
 from service.errors import Unauthorized
-from service.moderation.models import ApiToken, Role
+from service.moderation.models import Action, ApiToken, AuditEntry, Role
 from service.moderation.tokens import authenticate
 from service.sites.models import ModerationMode, Site
 from tests.conftest import TEST_KEYS
@@ -186,3 +188,26 @@ def test_site_create_checks_origins_as_the_settings_api_does(app: Flask, session
     result = run(app, "site", "create", "gazette", "--origin", "notanorigin")
     assert_one_line_error(result, "allowed_origins: 'notanorigin' is not an origin")
     assert "gazette" not in sites(session)
+
+
+def test_tokens_made_and_revoked_on_the_command_line_are_in_the_audit_log(
+    app: Flask, session: Session, site: Site
+) -> None:
+    # The docs promised it ("who: token and its label, or cli"); the CLI wrote nothing.
+    assert run(app, "token", "create", "--site", "news", "--label", "ed").exit_code == 0
+    token = session.scalars(select(ApiToken)).one()
+    assert run(app, "token", "revoke", str(token.id)).exit_code == 0
+    session.expire_all()
+    lines = session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.subject)).all()
+    subject = f"token:{token.id}"
+    assert sorted(lines) == sorted(
+        [("cli", Action.TOKEN_CREATE, subject), ("cli", Action.TOKEN_REVOKE, subject)]
+    )
+
+
+def test_token_list_says_when_a_token_has_expired(app: Flask, session: Session, site: Site) -> None:
+    assert run(app, "token", "create", "--site", "news", "--expires-in-days", "1").exit_code == 0
+    token = session.scalars(select(ApiToken)).one()
+    token.expires_at = utcnow() - dt.timedelta(seconds=1)
+    session.commit()
+    assert "\texpired\t" in run(app, "token", "list").stdout

@@ -116,7 +116,7 @@ def _name(value: Any) -> str:
         raise _FieldProblem(f"Names are at most {NAME_MAX} characters.")
     if any(unicodedata.category(ch) == "Cc" or ch in _DISGUISING for ch in name):
         raise _FieldProblem("Names cannot contain control or invisible formatting characters.")
-    if _EMAIL_LIKE.search(name):  # names are published; emails never are
+    if _EMAIL_LIKE.search(unicodedata.normalize("NFKC", name)):  # published; emails never are
         raise _FieldProblem("Please enter your name, not an email address: names are published.")
     return name
 

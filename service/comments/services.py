@@ -176,6 +176,8 @@ def set_status(session: Session, comment: Comment, status: Status) -> bool:
     was_public = comment.status == Status.APPROVED
     comment.status = status
     comment.updated_at = utcnow()
+    if status != Status.APPROVED:
+        comment.featured = False  # its placeholder, if it leaves one, must not stay pinned
     session.flush()
     _relist(session, comment.id)
     if was_public or status == Status.APPROVED:

@@ -70,6 +70,15 @@ class BlockMatch:
     detail: str
 
 
+# Characters that show as nothing but are not format characters (Cf): the combining grapheme
+# joiner, Hangul fillers, Mongolian and other variation selectors.
+_BLANKS = frozenset(
+    "\u034f\u115f\u1160\u3164\uffa0\u180b\u180c\u180d\u180f"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+# A pattern matching any of these would match every comment: "", ".*", "\b", "[a-z]", "\w".
+_ANY_COMMENT = ("", " ", "a", "1")
 # The widest network an IP block may name, by IP version: a typo such as 0.0.0.0/0 blocked all.
 _WIDEST_PREFIX = {4: 8, 6: 16}
 
@@ -152,8 +161,8 @@ def _phrase(value: str, regex: bool) -> str:
         except _re2().error as exc:
             detail = f"This is not a valid RE2 expression: {_why(exc)}."
             raise Invalid.field("value", detail) from exc
-        if pattern.search("") is not None:
-            raise Invalid.field("value", "This pattern matches empty text, so every comment.")
+        if any(pattern.search(text) is not None for text in _ANY_COMMENT):
+            raise Invalid.field("value", "This pattern matches almost any text, so every comment.")
     return value
 
 
@@ -251,7 +260,7 @@ def _address_matches(block: Block, author: Author) -> bool:
 def _text_matches(value: str, regex: bool, text: str) -> bool:
     if regex:
         try:
-            return _pattern(value).search(text) is not None
+            return _pattern(value).search(comparable(text)) is not None
         except _re2().error as exc:  # stored before patterns were checked with RE2
             log.warning("A pattern block no longer compiles, so it matches nothing: %s", _why(exc))
             return False
@@ -269,10 +278,11 @@ def contains_phrase(text: str, phrase: str) -> bool:
 
 @functools.lru_cache(maxsize=256)
 def comparable(text: str) -> str:
-    """text in NFKC form (fullwidth "casino" is "casino") without its invisible format characters
-    (zero-width spaces, soft hyphens): what a reader sees, as a word list must match it."""
+    """text in NFKC form (fullwidth "casino" is "casino") without the characters that show as
+    nothing (zero-width spaces, soft hyphens, fillers): what a reader sees, as blocks and word
+    lists must match it."""
     folded = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf" and ch not in _BLANKS)
 
 
 def author_text(name: str, website: str | None, body: str) -> str:

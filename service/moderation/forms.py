@@ -159,7 +159,11 @@ def timestamp(value: Any) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError("Use an ISO 8601 time such as 2026-05-28T14:00:00Z.") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    try:
+        # In UTC, as stored: 0001-01-01T00:00+14:00 lies before year 1 (an OverflowError, a 500).
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("Use a time between the years 1 and 9999 in UTC.") from None
 
 
 def parse_decision(data: Mapping[str, Any]) -> tuple[Action, str | None]:

@@ -63,6 +63,8 @@ def decide(
     reason: str | None = None,
 ) -> bool:
     """Applies one decision; returns whether the status changed (a repeat is a no-op)."""
+    if action != Action.DELETE:
+        refuse_if_erased(comment)
     previous = comment.status
     changed = set_status(session, comment, DECISIONS[action])
     labelled = action in _FEEDBACK and _record_feedback_once(session, site, comment, action)
@@ -77,6 +79,14 @@ def decide(
             detail={"from": previous.value, "to": comment.status.value},
         )
     return changed
+
+
+def refuse_if_erased(comment: Comment) -> None:
+    """Conflict for a comment erased at its author's request (deleted, its email gone: every
+    submission stores one): approved again, it was published empty, and an edit could put any
+    text under it."""
+    if comment.status == Status.DELETED and comment.email_encrypted is None:
+        raise Conflict("This comment was erased at its author's request; it cannot be restored.")
 
 
 def _record_feedback_once(session: Session, site: Site, comment: Comment, action: Action) -> bool:
@@ -135,6 +145,7 @@ def edit_body(
     session: Session, site: Site, comment: Comment, body: str, actor: Actor, reason: str | None
 ) -> bool:
     """Replaces a comment's text, keeping the original in its history."""
+    refuse_if_erased(comment)
     if body == comment.body:
         return False
     _history(session, comment, actor, Action.EDIT, reason, previous_body=comment.body)
@@ -160,6 +171,8 @@ def set_featured(
     """Features (pins first in the public thread) or unfeatures a top-level comment."""
     if featured and comment.parent_id is not None:
         raise Invalid.field("featured", "Only top-level comments can be featured.")
+    if featured and comment.status != Status.APPROVED:
+        raise Invalid.field("featured", "Only published comments can be featured.")
     if comment.featured == featured:
         return False
     action = Action.FEATURE if featured else Action.UNFEATURE

@@ -91,6 +91,7 @@ def test_article_is_created_on_first_comment_with_host_metadata(
         # Names are published: an email typed as one would be too.
         ({"name": "carol.reader@example.org"}, "name"),
         ({"name": "Carol (carol@example.org)"}, "name"),
+        ({"name": "carol\uff20example.org"}, "name"),  # a fullwidth at sign
     ],
 )
 def test_invalid_field_gets_422_with_an_error_for_that_field(

@@ -530,3 +530,30 @@ def test_a_nul_character_anywhere_in_a_review_request_is_a_422_and_changes_nothi
     assert [e["field"] for e in refused[1].json["errors"]] == ["q"]
     assert status_of(session, comment_id) == before
     assert client.get(f"{BASE}/sites/%00/settings", headers=admin).status_code == 404
+
+
+def test_only_a_published_comment_can_be_featured_and_a_takedown_unpins_it(
+    client: FlaskClient,
+    moderator: dict[str, str],
+    submit: Any,
+    decide_directly: Any,
+    session: Session,
+) -> None:
+    # A deleted comment could be featured, and a featured one taken down stayed pinned (as
+    # its placeholder) beyond the page's limit.
+    held = submit("Held for review.")
+    refused = client.patch(f"{BASE}/comments/{held}", json={"featured": True}, headers=moderator)
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "featured"
+    first, pinned = submit("The first word."), submit("Worth pinning.")
+    decide_directly(Status.APPROVED, first, pinned)
+    reply = submit("A reply under it.", parent_id=pinned)
+    decide_directly(Status.APPROVED, reply)
+    feature = client.patch(f"{BASE}/comments/{pinned}", json={"featured": True}, headers=moderator)
+    assert feature.status_code == 200
+    assert decide(client, moderator, pinned, "reject").status_code == 200
+    session.expire_all()
+    assert session.get_one(Comment, pinned).featured is False
+    page = client.get(f"{THREAD}?limit=1").json
+    assert [c["id"] for c in page["comments"]] == [first]
+    assert page["next_cursor"] is not None

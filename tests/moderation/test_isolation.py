@@ -38,7 +38,7 @@ ENDPOINTS = [
     Endpoint("GET", "/comments?site=news"),
     Endpoint("GET", "/comments/{comment}"),
     Endpoint("POST", "/comments/{comment}/decision", {"action": "approve"}),
-    Endpoint("PATCH", "/comments/{comment}", {"featured": True}),
+    Endpoint("PATCH", "/comments/{comment}", {"body": "A fair report, edited."}),
     Endpoint(
         "POST", "/comments/decisions", {"action": "reject", "ids": ["{comment}"]}, foreign=409
     ),

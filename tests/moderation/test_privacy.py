@@ -158,6 +158,27 @@ def test_erase_by_delete_takes_the_comments_out_of_every_thread(
     assert entry.detail == {"comments": 2, "mode": "delete"}
 
 
+def test_an_erased_comment_cannot_be_restored_or_written_into(
+    client: FlaskClient,
+    admin: dict[str, str],
+    moderator: dict[str, str],
+    traces: dict[str, int],
+    session: Session,
+) -> None:
+    # Approved again, it was published empty under "Anonymous", and an edit put any text there.
+    client.post(ERASE, json={"email": EMAIL}, headers=admin)
+    erased = traces["first"]
+    approve = client.post(
+        f"{BASE}/comments/{erased}/decision", json={"action": "approve"}, headers=moderator
+    )
+    edit = client.patch(f"{BASE}/comments/{erased}", json={"body": "Words."}, headers=moderator)
+    assert (approve.status_code, edit.status_code) == (409, 409)
+    assert "erased" in approve.json["detail"]
+    session.expire_all()
+    assert session.get_one(Comment, erased).status == Status.DELETED
+    assert [c["id"] for c in client.get(THREAD).json["comments"]] == [traces["bystander"]]
+
+
 def test_erase_by_delete_keeps_other_peoples_replies_in_place(
     client: FlaskClient,
     admin: dict[str, str],

@@ -318,3 +318,24 @@ def test_detail_refuses_a_reveal_that_is_not_true_or_false(
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "reveal"
     assert session.scalars(select(AuditEntry)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/v1/moderation/comments?created_after=0001-01-01T00:00:00%2B14:00", None),
+        ("GET", "/api/v1/moderation/audit?after=9999-12-31T23:00:00-14:00", None),
+        (
+            "POST",
+            "/api/v1/moderation/sites/news/blocks",
+            {"kind": "word", "value": "x", "expires_at": "9999-12-31T23:59:59-14:00"},
+        ),
+    ],
+)
+def test_a_time_past_the_calendar_in_utc_is_a_422(
+    client: FlaskClient, admin: dict[str, str], method: str, path: str, body: Any
+) -> None:
+    # Each was an OverflowError, a 500, when turned into UTC.
+    response = client.open(path, method=method, json=body, headers=admin)
+    assert response.status_code == 422
+    assert "between the years 1 and 9999" in response.json["errors"][0]["detail"]

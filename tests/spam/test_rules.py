@@ -120,6 +120,8 @@ def test_blocked_domain_does_not_match_lookalikes(
         "via\u200bgra night",
         "via\u00adgra",
         "\uff56\uff49\uff41\uff47\uff52\uff41 today",
+        "via\u034fgra",  # a combining grapheme joiner
+        "via\u3164gra",  # a Hangul filler
     ],
 )
 def test_banned_word_or_phrase_is_spam_whole_word_any_case(
