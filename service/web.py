@@ -209,8 +209,12 @@ def _refuse_overlong_streams() -> None:
 
 
 def _vetted_error(exc: VettedError) -> Response:
-    doc = problem(exc.status, exc.kind, exc.title, exc.detail, exc.extra())
-    return problem_response(doc, exc.headers)
+    return problem_response(vetted_problem(exc), exc.headers)
+
+
+def vetted_problem(exc: VettedError) -> dict[str, Any]:
+    """The problem document of a domain error."""
+    return problem(exc.status, exc.kind, exc.title, exc.detail, exc.extra())
 
 
 def _rate_limited(exc: RateLimitExceeded) -> Response:

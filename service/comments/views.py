@@ -17,12 +17,13 @@ from service.comments.models import Comment, Status
 from service.comments.presenters import authors_view, public_article
 from service.comments.services import Client, comment_on_site, submit_unless_resent
 from service.comments.threads import Cursor, Sort, ThreadHead, read_thread, thread_head
-from service.errors import FieldErrors, ForeignOrigin, Invalid, NotFound
+from service.comments.translations import LANGUAGES, translated_problem
+from service.errors import FieldErrors, ForeignOrigin, Invalid, NotFound, VettedError
 from service.extensions import client_address, db, engine, limiter, vault
 from service.sites.models import Article, Site
 from service.sites.services import check_article_key, setting_of, site_by_slug
 from service.tasks import CHECK_COMMENT, enqueue
-from service.web import json_response, request_fields
+from service.web import json_response, problem_response, request_fields, vetted_problem
 
 bp = Blueprint("comments", __name__, url_prefix="/api/v1/sites/<site>")
 
@@ -135,6 +136,16 @@ def own_comment(site: str, comment_id: int) -> Response:
     if comment.status != Status.APPROVED and not is_author:
         raise NotFound("There is no such comment.")
     return json_response(authors_view(comment), headers={"Cache-Control": "no-store"})
+
+
+@bp.errorhandler(VettedError)
+def _in_the_readers_language(exc: VettedError) -> Response:
+    """The problem in the reader's language (Accept-Language: the widget sends its own)."""
+    language = request.accept_languages.best_match(LANGUAGES) or "en"
+    doc = translated_problem(vetted_problem(exc), language)
+    response = problem_response(doc, {**exc.headers, "Content-Language": language})
+    response.vary.add("Accept-Language")
+    return response
 
 
 @bp.after_request

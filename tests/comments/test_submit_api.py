@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -509,3 +510,41 @@ def test_the_same_submission_sent_twice_at_once_stores_one_comment(
     assert [r.status_code for r in responses] == [202] * 6
     assert len({r.json["id"] for r in responses}) == 1
     assert count(session) == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "name_error", "email_error"),
+    [
+        (
+            "de-DE,de;q=0.9,en;q=0.5",
+            "Bitte gib deinen Namen ein.",
+            "Bitte gib eine gültige E-Mail-Adresse ein.",
+        ),
+        ("fr", "Veuillez indiquer votre nom.", "Veuillez saisir une adresse e-mail valide."),
+        ("es, en;q=0.1", "Please enter your name.", "Enter a valid email address."),
+    ],
+)
+def test_a_reader_is_told_what_is_wrong_in_the_widgets_language(
+    client: FlaskClient, site: Site, language: str, name_error: str, email_error: str
+) -> None:
+    # The widget sends its language; a German form showed English errors beside its fields.
+    response = client.post(
+        URL, json={"email": "ann@", "body": "Hallo."}, headers={"Accept-Language": language}
+    )
+    assert response.status_code == 422
+    errors = field_errors(response)
+    assert errors["name"] == name_error
+    assert errors["email"].startswith(email_error)
+    assert "Accept-Language" in response.headers["Vary"]
+
+
+def test_every_translated_text_is_one_the_service_says() -> None:
+    # A reworded English message would leave its translations behind without a word.
+    from service.comments.forms import NAME_MAX, WEBSITE_MAX
+    from service.comments.translations import _TEXTS
+
+    source = "\n".join(
+        path.read_text() for path in Path("service").rglob("*.py") if path.name != "translations.py"
+    )
+    source = source.replace("{NAME_MAX}", str(NAME_MAX)).replace("{WEBSITE_MAX}", str(WEBSITE_MAX))
+    assert [text for text in _TEXTS if text not in source] == []

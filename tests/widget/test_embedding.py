@@ -168,6 +168,14 @@ def test_page_language_picks_german_and_data_lang_overrides_it(
     expect(german.locator("#body-error")).to_have_text("Bitte fülle dieses Feld aus.")
     expect(german.locator("[role=status]")).to_have_text("Bitte korrigiere die markierten Felder.")
     expect(german.locator("[data-testid=submit]")).to_have_text("Kommentar abschicken")
+    # What only the server can judge comes back in German too (it was English).
+    german.locator("[name=body]").fill("Ein Gedanke.")
+    german.get_by_role("textbox", name="Name", exact=True).fill("anna@example.org")
+    german.get_by_role("textbox", name="E-Mail", exact=True).fill("anna@example.org")
+    german.locator("[data-testid=submit]").click()
+    expect(german.locator("#name-error")).to_have_text(
+        "Bitte gib deinen Namen ein, keine E-Mail-Adresse: Namen werden veröffentlicht."
+    )
 
 
 def test_data_lang_de_shows_german_on_an_english_page(service: Service, page: Page) -> None:
