@@ -81,15 +81,16 @@ def submit_unless_resent(
     article = get_or_create_article(
         session, site, article_key, submission.article_url, submission.article_title
     )
+    if article_is_closed(site, article):
+        raise CommentsClosed("Comments are closed on this article.")
+    # Before the resend check: a resend must meet the block a new submission would.
+    for check in _submission_checks:
+        check(session, vault, site, submission, client)
     if resend_window > dt.timedelta(0):
         lock_article(session, article)
         earlier = _earlier_copy(session, vault, article, submission, resend_window)
         if earlier is not None:
             return earlier, False
-    if article_is_closed(site, article):
-        raise CommentsClosed("Comments are closed on this article.")
-    for check in _submission_checks:
-        check(session, vault, site, submission, client)
     parent = _parent_for_reply(session, article, submission.parent_id)
     comment = Comment(
         site_id=site.id,

@@ -32,6 +32,11 @@ def _submit_limit() -> str:
     return str(current_app.config["RATELIMIT_SUBMIT"])
 
 
+def _new_comment_stored(response: Response) -> bool:
+    """What uses up the allowance: a comment stored, not a refusal nor a resend of one."""
+    return response.status_code == 202 and not g.get("resent", False)
+
+
 def _submitter_key() -> str:
     # Per site and address: one busy site cannot use up a reader's allowance on another. The
     # address as its keyed digest: the limiter's store (Redis) keeps its keys for a day.
@@ -40,7 +45,7 @@ def _submitter_key() -> str:
 
 
 @bp.post("/articles/<path:article>/comments")
-@limiter.limit(_submit_limit, key_func=_submitter_key, deduct_when=lambda r: r.status_code == 202)
+@limiter.limit(_submit_limit, key_func=_submitter_key, deduct_when=_new_comment_stored)
 def submit(site: str, article: str) -> Response:
     """Takes a reader's comment; 202 with an author token, the spam check queued."""
     session = db()
@@ -62,11 +67,14 @@ def submit(site: str, article: str) -> Response:
     session.commit()
     if stored:
         enqueue(CHECK_COMMENT, comment.id)
+    else:
+        g.resent = True  # the first one used the allowance
+    view = authors_view(comment)
     body = {
         "id": comment.id,
-        "status": comment.status.value,
+        "status": view["status"],  # as its author may see it: spam shows as pending
         "author_token": author_token(current_app.config["SECRET_KEY"], comment.id),
-        "comment": authors_view(comment),
+        "comment": view,
     }
     location = f"/api/v1/sites/{target.slug}/comments/{comment.id}"
     return json_response(body, 202, {"Location": location, "Cache-Control": "no-store"})

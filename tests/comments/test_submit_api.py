@@ -19,6 +19,10 @@ from sqlalchemy.orm import Session
 
 from service.comments.models import Comment, Status
 from service.comments.services import set_status
+from service.extensions import vault
+from service.moderation.audit import Actor
+from service.moderation.blocks import BlockSpec, create_block
+from service.moderation.models import BlockKind
 from service.sites.models import Site
 from tests.conftest import REDIS_URL, require_server
 
@@ -548,3 +552,36 @@ def test_every_translated_text_is_one_the_service_says() -> None:
     )
     source = source.replace("{NAME_MAX}", str(NAME_MAX)).replace("{WEBSITE_MAX}", str(WEBSITE_MAX))
     assert [text for text in _TEXTS if text not in source] == []
+
+
+def test_a_resent_comment_marked_spam_still_shows_as_pending_to_its_author(
+    client: FlaskClient, site: Site, session: Session
+) -> None:
+    # The resend's answer said "status": "spam" at its top: a spammer learned the verdict.
+    first = session.get_one(Comment, post(client).json["id"])
+    set_status(session, first, Status.SPAM)
+    session.commit()
+    again = post(client)
+    assert again.json["id"] == first.id
+    assert (again.json["status"], again.json["comment"]["status"]) == ("pending", "pending")
+
+
+def test_a_resend_meets_the_block_a_new_submission_would(
+    app: Flask, client: FlaskClient, site: Site, session: Session
+) -> None:
+    # A resend answered with the earlier comment before the blocks were asked: 202, not 403.
+    post(client)
+    site.settings = {**(site.settings or {}), "block_action": "reject"}
+    with app.app_context():
+        email_block = BlockSpec(BlockKind.EMAIL, value="ann@example.com")
+        create_block(session, vault(), site, email_block, Actor.cli())
+    session.commit()
+    assert post(client).status_code == 403
+
+
+def test_resends_do_not_use_up_the_rate_limit(make_app: Any, site: Site) -> None:
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute").test_client()
+    first = post(client)
+    assert [post(client).json["id"] for _ in range(3)] == [first.json["id"]] * 3
+    assert post(client, body="A second point.").status_code == 202
+    assert post(client, body="A third point.").status_code == 429
