@@ -39,6 +39,14 @@ def field_errors(response: Any) -> dict[str, str]:
     return {e["field"]: e["detail"] for e in response.json["errors"]}
 
 
+def posted_then(client: FlaskClient, session: Session, status: Status) -> Comment:
+    """A comment posted through the API (the VALID one), then moved to ``status``."""
+    comment = session.get_one(Comment, post(client).json["id"])
+    set_status(session, comment, status)
+    session.commit()
+    return comment
+
+
 def count(session: Session) -> int:
     session.expire_all()
     return int(session.scalar(select(func.count()).select_from(Comment)) or 0)
@@ -383,9 +391,7 @@ def test_another_text_author_or_article_is_another_comment(
 def test_a_reply_is_not_the_top_level_comment_it_repeats(
     client: FlaskClient, site: Site, session: Session
 ) -> None:
-    first = session.get_one(Comment, post(client).json["id"])
-    set_status(session, first, Status.APPROVED)
-    session.commit()
+    first = posted_then(client, session, Status.APPROVED)
     assert post(client, parent_id=first.id).json["id"] != first.id
     assert count(session) == 2
 
@@ -558,9 +564,7 @@ def test_a_resent_comment_marked_spam_still_shows_as_pending_to_its_author(
     client: FlaskClient, site: Site, session: Session
 ) -> None:
     # The resend's answer said "status": "spam" at its top: a spammer learned the verdict.
-    first = session.get_one(Comment, post(client).json["id"])
-    set_status(session, first, Status.SPAM)
-    session.commit()
+    first = posted_then(client, session, Status.SPAM)
     again = post(client)
     assert again.json["id"] == first.id
     assert (again.json["status"], again.json["comment"]["status"]) == ("pending", "pending")
